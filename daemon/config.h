@@ -1,0 +1,61 @@
+/* config.h -- lecternd's configuration (INI, parsed with inih). */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum config_tls { CONFIG_TLS_REQUIRED, CONFIG_TLS_OPPORTUNISTIC, CONFIG_TLS_NONE };
+
+struct config {
+	char *path;			/* the file this came from (absolute) */
+
+	/* [daemon] */
+	char *state_dir;		/* default $STATE_DIRECTORY or /var/lib/lectern */
+	char *database;			/* default <state_dir>/lectern.db */
+	char *socket;			/* default $RUNTIME_DIRECTORY/lectern.sock or LECTERN_SOCKET_DEFAULT */
+	char *coordinator_group;	/* default "lectern" */
+	gid_t coordinator_gid;		/* resolved; (gid_t)-1 if the group does not exist */
+	char *timezone;			/* default tz_system_zone() */
+	char *lang;			/* default language of mail text, "en" */
+	int log_level;			/* enum log_level, default info */
+	size_t max_line;		/* request line limit, default LECTERN_LINE_DEFAULT */
+	int max_clients;		/* concurrent connections, default 256 */
+	int request_timeout;		/* seconds to receive one whole request, default 10 */
+	int idle_timeout;		/* seconds a quiet connection is kept, default 300 */
+	size_t max_output;		/* queued reply bytes per connection, default 16 MiB */
+
+	/* [mail] */
+	char *mail_url;			/* smtp://host:port, smtps://..., maildir:PATH */
+	char *mail_from;		/* "Name <address>" as written */
+	char *mail_from_name;		/* parsed display name (may be "") */
+	char *mail_from_addr;		/* parsed bare address */
+	char *domain;			/* for UIDs, Message-IDs, EHLO; default: from's domain */
+	char *username;
+	char *password_file;
+	char *password;			/* read from password_file at load, never logged */
+	enum config_tls tls;		/* default required, opportunistic for loopback */
+	int mail_max_connections;	/* default 4 */
+	int64_t retry_initial;		/* seconds, default 60 */
+	int64_t retry_max;		/* seconds, default 3600 */
+
+	/* [reminders] */
+	int64_t reminders[16];		/* seconds before start */
+	size_t nreminders;		/* default: 1d, 1h */
+	int alarm_in_invite;		/* default 0 */
+};
+
+/*
+ * Load path into cfg (which is initialised here). Every problem is
+ * reported through errfn as "file:line: message" (line 0 when the problem
+ * is not on one line); returns the number of problems, 0 when cfg is
+ * usable. Relative paths in the file are made absolute against the
+ * current directory.
+ */
+int config_load(const char *path, struct config *cfg,
+    void (*errfn)(const char *msg, void *arg), void *arg);
+/* Release what config_load allocated; cfg may be zeroed or half-loaded. */
+void config_cleanup(struct config *cfg);
+
+#endif
