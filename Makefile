@@ -152,6 +152,8 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
+.SECONDARY:
+
 .PHONY: all unit check check-run check-long check-long-run deps demo bench fuzz install clean
 
 -include $(wildcard $(B)/*/*.d $(B)/tests/*.d)
