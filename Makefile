@@ -141,7 +141,7 @@ install: all
 	install -m 0644 docs/lectern.conf.5 $(DESTDIR)$(MANDIR)/man5/lectern.conf.5
 	install -m 0644 docs/lecternd.8 $(DESTDIR)$(MANDIR)/man8/lecternd.8
 	test -e $(DESTDIR)$(SYSCONFDIR)/lectern/lectern.conf || \
-	  install -m 0640 config/lectern.conf $(DESTDIR)$(SYSCONFDIR)/lectern/lectern.conf
+	  install -m 0644 config/lectern.conf $(DESTDIR)$(SYSCONFDIR)/lectern/lectern.conf
 	install -m 0644 config/lectern.conf $(DESTDIR)$(DATADIR)/lectern.conf.example
 	cp -R config/templates $(DESTDIR)$(DATADIR)/ 2>/dev/null || true
 	install -m 0644 systemd/lecternd.service $(DESTDIR)$(UNITDIR)/lecternd.service

@@ -15,7 +15,7 @@ struct config {
 	char *state_dir;		/* default $STATE_DIRECTORY or /var/lib/lectern */
 	char *database;			/* default <state_dir>/lectern.db */
 	char *socket;			/* default $RUNTIME_DIRECTORY/lectern.sock or LECTERN_SOCKET_DEFAULT */
-	char *coordinator_group;	/* default "lectern" */
+	char *coordinator_group;	/* default "lectern-coord" */
 	gid_t coordinator_gid;		/* resolved; (gid_t)-1 if the group does not exist */
 	char *timezone;			/* default tz_system_zone() */
 	char *lang;			/* default language of mail text, "en" */
@@ -27,7 +27,8 @@ struct config {
 	size_t max_output;		/* queued reply bytes per connection, default 16 MiB */
 
 	/* [mail] */
-	char *mail_url;			/* smtp://host:port, smtps://..., maildir:PATH */
+	char *mail_url;			/* smtp://host:port, smtps://..., maildir:PATH (PATH made absolute) */
+	char *maildir;			/* the absolute PATH of a maildir: url, else NULL */
 	char *mail_from;		/* "Name <address>" as written */
 	char *mail_from_name;		/* parsed display name (may be "") */
 	char *mail_from_addr;		/* parsed bare address */
@@ -47,14 +48,24 @@ struct config {
 };
 
 /*
- * Load path into cfg (which is initialised here). Every problem is
- * reported through errfn as "file:line: message" (line 0 when the problem
- * is not on one line); returns the number of problems, 0 when cfg is
+ * Load path into cfg (which is initialised here); path NULL gives the
+ * built-in defaults (no file). Every problem is
+ * reported through errfn as "file:line: message" (just "file: message"
+ * when the problem is not on one line); returns the number of problems, 0 when cfg is
  * usable. Relative paths in the file are made absolute against the
  * current directory.
  */
 int config_load(const char *path, struct config *cfg,
     void (*errfn)(const char *msg, void *arg), void *arg);
+/*
+ * Split a From value ("Name <addr>", "\"Name\" <addr>", "<addr>" or a
+ * bare address) into *name (may be "") and *addr, both malloc'd and owned
+ * by the caller. Returns 0, or -1 with a sentence in err.
+ */
+int config_parse_from(const char *value, char **name, char **addr,
+    char *err, size_t errlen);
+/* yes/no/true/false/on/off/1/0 (any case) -> 1 or 0; -1 if none of them. */
+int config_parse_bool(const char *value);
 /* Release what config_load allocated; cfg may be zeroed or half-loaded. */
 void config_cleanup(struct config *cfg);
 

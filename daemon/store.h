@@ -5,13 +5,16 @@
  * another backend (PostgreSQL) can stand behind the same functions. Errors
  * are enum lectern_error values plus a sentence.
  *
- * (The store helper fills in the rest of this interface.)
+ * Writes take plain values (strings borrowed, already validated by the
+ * caller); reads produce jansson objects in the protocol's shapes
+ * (docs/PROTOCOL.md), owned by the caller. Times are unix seconds (UTC).
  */
 #ifndef STORE_H
 #define STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "lectern.h"
 
@@ -27,5 +30,163 @@ void store_close(void);
 enum lectern_error store_begin(void);
 enum lectern_error store_commit(void);
 void store_rollback(void);
+
+/* The schema version this build migrates to (PRAGMA user_version). */
+int store_schema_version(void);
+
+/* Row counts for status, kept by triggers so that reading them is cheap. */
+struct store_counts {
+	int64_t people, groups, sessions, courses;
+	int64_t queued, sent, failed, expired;
+};
+/* Fill c with the current counts. */
+enum lectern_error store_counts(struct store_counts *c, char *err,
+    size_t errlen);
+
+/* Append one audit row; args_json is the (already abridged) arguments. */
+enum lectern_error store_audit(int64_t at, int64_t uid, int64_t pid,
+    const char *cmd, const char *args_json, const char *result, char *err,
+    size_t errlen);
+
+/* People. Bits of store_person.set: which fields store_person_update changes. */
+#define STORE_P_NAME		0x01
+#define STORE_P_EMAIL		0x02
+#define STORE_P_ORGANIZATION	0x04
+#define STORE_P_POSITION	0x08
+#define STORE_P_LANG		0x10
+#define STORE_P_TAGS		0x20
+
+struct store_person {
+	const char	*name, *email, *organization, *position, *lang;
+	const char	*tags;		/* a JSON array as text; NULL is [] */
+	unsigned	 set;		/* STORE_P_* (update only) */
+};
+
+/* Add a person; a duplicate email (any case) is LECTERN_E_CONFLICT. */
+enum lectern_error store_person_add(const struct store_person *p,
+    int64_t now, int64_t *id, char *err, size_t errlen);
+/* Change the fields of person id named in p->set (NULL clears one). */
+enum lectern_error store_person_update(int64_t id,
+    const struct store_person *p, int64_t now, char *err, size_t errlen);
+/* Delete a person with memberships and enrollments (see store_targets). */
+enum lectern_error store_person_remove(int64_t id, char *err, size_t errlen);
+/*
+ * Find a person by email (when email is not NULL) or by id. On success
+ * *id_out is the id and email_out (if not NULL) the stored address.
+ */
+enum lectern_error store_person_find(int64_t id, const char *email,
+    int64_t *id_out, char *email_out, size_t email_len, char *err,
+    size_t errlen);
+/* The person as a new object; with detail, also groups and enrollments. */
+enum lectern_error store_person_get(int64_t id, int detail, json_t **out,
+    char *err, size_t errlen);
+
+struct store_person_filter {
+	const char	*organization;	/* NULL: any */
+	int64_t		 group_id;	/* 0: any */
+	const char	*tag;		/* NULL: any */
+	int64_t		 limit;
+};
+/* People matching f, ordered by name then id, as a new array. */
+enum lectern_error store_person_list(const struct store_person_filter *f,
+    json_t **out, char *err, size_t errlen);
+
+/* Groups. */
+enum lectern_error store_group_add(const char *name, int64_t now,
+    char *err, size_t errlen);
+enum lectern_error store_group_remove(int64_t id, char *err, size_t errlen);
+/* Find a group by name (case-insensitive). */
+enum lectern_error store_group_find(const char *name, int64_t *id,
+    char *err, size_t errlen);
+/* {"name","members"} and, with people, "people":[person...] as a new object. */
+enum lectern_error store_group_get(int64_t id, int people, json_t **out,
+    char *err, size_t errlen);
+/* Add (add != 0) or remove a member; either is idempotent. */
+enum lectern_error store_group_member(int64_t group_id, int64_t person_id,
+    int add, int64_t now, char *err, size_t errlen);
+/* Every group as {"name","members"}, ordered by name, as a new array. */
+enum lectern_error store_group_list(json_t **out, char *err, size_t errlen);
+/* The ids of a group's members ordered by name, id; *ids is malloc'd. */
+enum lectern_error store_group_people(int64_t group_id, int64_t **ids,
+    size_t *n, char *err, size_t errlen);
+
+/* Courses (no commands yet; sessions and enrollments refer to them). */
+enum lectern_error store_course_exists(int64_t id, char *err, size_t errlen);
+/* The ids of a course's sessions that are not cancelled; *ids is malloc'd. */
+enum lectern_error store_course_sessions(int64_t course_id, int64_t **ids,
+    size_t *n, char *err, size_t errlen);
+
+/* Sessions. Strings borrowed; optional ones NULL when unset. */
+struct store_session {
+	const char	*kind, *title, *description, *location, *url;
+	int64_t		 start_utc;
+	const char	*start_local;	/* "YYYY-MM-DDTHH:MM:SS" in tz */
+	const char	*tz;
+	int64_t		 duration;	/* minutes */
+	int64_t		 capacity;	/* 0: unlimited */
+	const char	*reminders;	/* JSON array of minutes, as text */
+	int64_t		 course_id;	/* 0: none */
+	const char	*rrule;
+};
+
+/*
+ * Add a session. Its UID becomes "<uid_random>-<id>@<domain>".
+ */
+enum lectern_error store_session_add(const struct store_session *s,
+    const char *uid_random, const char *domain, int64_t now, int64_t *id,
+    char *err, size_t errlen);
+/* Rewrite every field of session id from s; bump adds one to sequence. */
+enum lectern_error store_session_update(int64_t id,
+    const struct store_session *s, int bump, int64_t now, char *err,
+    size_t errlen);
+/* Mark session id cancelled with reason (may be NULL); bumps sequence. */
+enum lectern_error store_session_cancel(int64_t id, const char *reason,
+    int64_t now, char *err, size_t errlen);
+/* The session as a new object; with enrollments, its enrollment list too. */
+enum lectern_error store_session_get(int64_t id, int enrollments,
+    json_t **out, char *err, size_t errlen);
+
+struct store_session_filter {
+	int		 has_from, has_to;
+	int64_t		 from, to;	/* [from, to) on start */
+	const char	*kind, *status;	/* NULL: any */
+	int64_t		 course_id;	/* 0: any */
+	int64_t		 limit;
+};
+/* Sessions matching f ordered by start, as a new array. */
+enum lectern_error store_session_list(const struct store_session_filter *f,
+    json_t **out, char *err, size_t errlen);
+
+/*
+ * Enrollments in a session (course == 0) or a course (course != 0).
+ * store_enroll enrolls people[0..n) in order; outcomes[i] becomes one of
+ * STORE_ENROLLED, STORE_WAITLISTED (then positions[i] is the place on the
+ * waitlist) or STORE_ALREADY. A cancelled target is LECTERN_E_CONFLICT.
+ */
+#define STORE_ENROLLED		1
+#define STORE_WAITLISTED	2
+#define STORE_ALREADY		3
+enum lectern_error store_enroll(int course, int64_t target,
+    const int64_t *people, size_t n, int64_t now, int *outcomes,
+    int64_t *positions, char *err, size_t errlen);
+/* Remove person from target; *removed is 0 if they were not in it. */
+enum lectern_error store_unenroll(int course, int64_t target,
+    int64_t person, int *removed, char *err, size_t errlen);
+/*
+ * Fill free seats of target from the head of its waitlist; append
+ * {"id","email"} of each promoted person to promoted (may be NULL).
+ */
+enum lectern_error store_promote(int course, int64_t target, int64_t now,
+    json_t *promoted, char *err, size_t errlen);
+/* The sessions (or courses) person is enrolled or waitlisted in. */
+enum lectern_error store_targets(int course, int64_t person, int64_t **ids,
+    size_t *n, char *err, size_t errlen);
+/* The people enrolled (not waitlisted) in a course, in order. */
+enum lectern_error store_course_people(int64_t course_id, int64_t **ids,
+    size_t *n, char *err, size_t errlen);
+
+/* Outbox rows, newest first, as a new array; state NULL / session 0: any. */
+enum lectern_error store_outbox_list(const char *state, int64_t session_id,
+    int64_t limit, json_t **out, char *err, size_t errlen);
 
 #endif

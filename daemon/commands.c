@@ -1,0 +1,2240 @@
+/*
+ * commands.c -- the command table and its handlers.
+ *
+ * commands_execute decodes the envelope (request.c), finds the command in
+ * the table, checks the argument names and JSON types against the entry's
+ * argument list, and runs the handler. A state-changing command runs inside
+ * one store transaction together with its audit row; when it fails, the
+ * transaction is rolled back and the refusal is audited in a small
+ * transaction of its own. Handlers validate values (valid.h, tz.h) and talk
+ * to the store only through store.h.
+ */
+#include <sys/random.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libical/ical.h>
+
+#include "commands.h"
+#include "config.h"
+#include "csvimport.h"
+#include "lectern.h"
+#include "log.h"
+#include "proto.h"
+#include "request.h"
+#include "server.h"
+#include "store.h"
+#include "tz.h"
+#include "valid.h"
+
+/* Argument types (any combination) and flags. */
+#define COMMANDS_A_STRING	0x01
+#define COMMANDS_A_INT		0x02
+#define COMMANDS_A_BOOL		0x04
+#define COMMANDS_A_ARRAY	0x08
+#define COMMANDS_A_NULL		0x10	/* null is accepted (clears) */
+#define COMMANDS_A_REQUIRED	0x20
+#define COMMANDS_A_PERSON	(COMMANDS_A_STRING | COMMANDS_A_INT)
+
+/* Strings longer than this are abridged in the audit table. */
+#define COMMANDS_AUDIT_STRING_MAX	4096
+#define COMMANDS_CAPACITY_MAX		1000000
+#define COMMANDS_REMINDER_MAX		525600	/* minutes: one year */
+#define COMMANDS_RRULE_MAX		500
+
+struct commands_arg {
+	const char	*name;
+	unsigned	 flags;
+};
+
+struct commands_ctx {
+	int64_t		 now;
+	char		 err[1024];
+	const char	*field;
+	json_t		*extra;		/* merged into the error object */
+};
+
+typedef enum lectern_error (*commands_fn)(struct commands_ctx *, json_t *,
+    json_t **);
+
+struct commands_entry {
+	const char			*name;
+	commands_fn			 fn;
+	int				 write;
+	const struct commands_arg	*args;
+};
+
+static const struct config	*commands_cfg;
+static struct timespec		 commands_started;
+
+static enum lectern_error commands_error(struct commands_ctx *,
+    enum lectern_error, const char *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum lectern_error
+commands_error(struct commands_ctx *ctx, enum lectern_error code,
+    const char *field, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+	va_end(ap);
+	ctx->field = field;
+	return code;
+}
+
+/* A store error: keep its sentence, name the field it concerns. */
+static enum lectern_error
+commands_store(struct commands_ctx *ctx, enum lectern_error code,
+    const char *field)
+{
+	if (code != LECTERN_OK && code != LECTERN_E_INTERNAL &&
+	    code != LECTERN_E_BUSY)
+		ctx->field = field;
+	return code;
+}
+
+/* A validator already wrote its sentence into ctx->err: name the field. */
+static enum lectern_error
+commands_field(struct commands_ctx *ctx, enum lectern_error code,
+    const char *field)
+{
+	ctx->field = field;
+	return code;
+}
+
+static void
+commands_set(json_t *o, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(o, key, v) != 0)
+		log_fatal("commands: out of memory");
+}
+
+static void
+commands_append(json_t *a, json_t *v)
+{
+	if (v == NULL || json_array_append_new(a, v) != 0)
+		log_fatal("commands: out of memory");
+}
+
+static json_t *
+commands_object(void)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("commands: out of memory");
+	return o;
+}
+
+static json_t *
+commands_array(void)
+{
+	json_t	*a;
+
+	if ((a = json_array()) == NULL)
+		log_fatal("commands: out of memory");
+	return a;
+}
+
+/* The string value of args[key], or NULL when absent or null. */
+static const char *
+commands_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+static int
+commands_has(json_t *args, const char *key)
+{
+	return json_object_get(args, key) != NULL;
+}
+
+static const char *
+commands_type_name(unsigned flags)
+{
+	switch (flags & (COMMANDS_A_STRING | COMMANDS_A_INT |
+	    COMMANDS_A_BOOL | COMMANDS_A_ARRAY)) {
+	case COMMANDS_A_STRING:
+		return "a string";
+	case COMMANDS_A_INT:
+		return "an integer";
+	case COMMANDS_A_BOOL:
+		return "true or false";
+	case COMMANDS_A_ARRAY:
+		return "an array";
+	case COMMANDS_A_PERSON:
+		return "a person's id (integer) or email (string)";
+	default:
+		return "of another type";
+	}
+}
+
+/*
+ * Check names, JSON types and presence of the arguments against the
+ * entry's list: a typo must not be ignored, so unknown names are refused.
+ */
+static enum lectern_error
+commands_check_args(const struct commands_entry *e, json_t *args,
+    struct commands_ctx *ctx)
+{
+	const struct commands_arg	*a;
+	const char			*key;
+	json_t				*v;
+	int				 ok;
+
+	json_object_foreach(args, key, v) {
+		for (a = e->args; a != NULL && a->name != NULL; a++) {
+			if (strcmp(a->name, key) == 0)
+				break;
+		}
+		if (a == NULL || a->name == NULL)
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    key, "%.100s: %s takes no such argument", key,
+			    e->name);
+		ok = 0;
+		if (json_is_null(v))
+			ok = (a->flags & COMMANDS_A_NULL) != 0;
+		else if (json_is_string(v))
+			ok = (a->flags & COMMANDS_A_STRING) != 0;
+		else if (json_is_integer(v))
+			ok = (a->flags & COMMANDS_A_INT) != 0;
+		else if (json_is_boolean(v))
+			ok = (a->flags & COMMANDS_A_BOOL) != 0;
+		else if (json_is_array(v))
+			ok = (a->flags & COMMANDS_A_ARRAY) != 0;
+		if (!ok)
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    a->name, "%s: must be %s%s", a->name,
+			    commands_type_name(a->flags),
+			    json_is_null(v) ? ", not null" : "");
+	}
+	for (a = e->args; a != NULL && a->name != NULL; a++) {
+		if ((a->flags & COMMANDS_A_REQUIRED) &&
+		    json_object_get(args, a->name) == NULL)
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    a->name, "%s: is required", a->name);
+	}
+	return LECTERN_OK;
+}
+
+/* A positive integer id in args[key] (type already checked). */
+static enum lectern_error
+commands_id(struct commands_ctx *ctx, json_t *args, const char *key,
+    int64_t *id)
+{
+	json_int_t	 v;
+
+	v = json_integer_value(json_object_get(args, key));
+	if (v <= 0)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, key,
+		    "%s: must be a positive integer id", key);
+	*id = (int64_t)v;
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_limit(struct commands_ctx *ctx, json_t *args, int64_t def,
+    int64_t max, int64_t *limit)
+{
+	json_t	*v;
+
+	*limit = def;
+	if ((v = json_object_get(args, "limit")) == NULL)
+		return LECTERN_OK;
+	if (json_integer_value(v) < 1 || json_integer_value(v) > max)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "limit",
+		    "limit: must be an integer from 1 to %" PRId64, max);
+	*limit = json_integer_value(v);
+	return LECTERN_OK;
+}
+
+/* Validate an optional text argument (absent or null passes). */
+static enum lectern_error
+commands_text(struct commands_ctx *ctx, json_t *args, const char *key,
+    size_t max, int multiline)
+{
+	const char	*s;
+
+	if ((s = commands_str(args, key)) == NULL)
+		return LECTERN_OK;
+	if (valid_text(s, max, 0, multiline, key, ctx->err,
+	    sizeof ctx->err) == -1) {
+		ctx->field = key;
+		return LECTERN_E_INVALID_ARGUMENT;
+	}
+	return LECTERN_OK;
+}
+
+/*
+ * Replace CRLF by LF in a multi-line text argument (in args itself, so
+ * that the pointers handed to the store stay valid while args lives).
+ */
+static void
+commands_normalise_newlines(json_t *args, const char *key)
+{
+	const char	*s;
+	char		*copy, *w;
+	size_t		 i, len;
+
+	if ((s = commands_str(args, key)) == NULL || strchr(s, '\r') == NULL)
+		return;
+	len = json_string_length(json_object_get(args, key));
+	if ((copy = malloc(len + 1)) == NULL)
+		log_fatal("commands: out of memory");
+	w = copy;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
+			continue;
+		*w++ = s[i];
+	}
+	*w = '\0';
+	commands_set(args, key, json_string(copy));
+	free(copy);
+}
+
+/* Resolve a person reference (id or email) for field. */
+static enum lectern_error
+commands_person_ref(struct commands_ctx *ctx, json_t *ref, const char *field,
+    int64_t *id, char *email, size_t emaillen)
+{
+	enum lectern_error	 code;
+
+	if (json_is_integer(ref)) {
+		if (json_integer_value(ref) <= 0)
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    field, "%s: %" JSON_INTEGER_FORMAT " is not a "
+			    "person id", field, json_integer_value(ref));
+		code = store_person_find(json_integer_value(ref), NULL, id,
+		    email, emaillen, ctx->err, sizeof ctx->err);
+	} else if (json_is_string(ref)) {
+		code = store_person_find(0, json_string_value(ref), id, email,
+		    emaillen, ctx->err, sizeof ctx->err);
+	} else
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, field,
+		    "%s: a person is an id (integer) or an email (string)",
+		    field);
+	if (code == LECTERN_E_NOT_FOUND) {
+		char	 msg[sizeof ctx->err];
+
+		snprintf(msg, sizeof msg, "%s", ctx->err);
+		return commands_error(ctx, code, field, "%s: %s", field, msg);
+	}
+	return commands_store(ctx, code, field);
+}
+
+/* A person's reference in results: {"id","email"}. */
+static json_t *
+commands_person_json(int64_t id, const char *email)
+{
+	json_t	*o;
+
+	o = commands_object();
+	commands_set(o, "id", json_integer(id));
+	commands_set(o, "email", json_string(email));
+	return o;
+}
+
+/* Tags (array of words) as JSON text, malloc'd; NULL on error. */
+static char *
+commands_tags(struct commands_ctx *ctx, json_t *tags, const char *field)
+{
+	json_t	*v;
+	size_t	 i;
+	char	*s;
+
+	if (json_array_size(tags) > LECTERN_TAGS_MAX) {
+		commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, field,
+		    "%s: at most %d tags", field, LECTERN_TAGS_MAX);
+		return NULL;
+	}
+	json_array_foreach(tags, i, v) {
+		if (!json_is_string(v)) {
+			commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, field,
+			    "%s: every tag must be a string", field);
+			return NULL;
+		}
+		if (valid_tag(json_string_value(v), field, ctx->err,
+		    sizeof ctx->err) == -1) {
+			ctx->field = field;
+			return NULL;
+		}
+	}
+	if ((s = json_dumps(tags, JSON_COMPACT)) == NULL)
+		log_fatal("commands: out of memory");
+	return s;
+}
+
+/* The minutes of a reminders array as JSON text, malloc'd; NULL on error. */
+static char *
+commands_reminders(struct commands_ctx *ctx, json_t *list)
+{
+	json_t		*v, *w;
+	size_t		 i, j;
+	json_int_t	 m;
+	char		*s;
+
+	if (json_array_size(list) > LECTERN_REMINDERS_MAX) {
+		commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "reminders",
+		    "reminders: at most %d reminders", LECTERN_REMINDERS_MAX);
+		return NULL;
+	}
+	json_array_foreach(list, i, v) {
+		m = json_integer_value(v);
+		if (!json_is_integer(v) || m < 1 || m > COMMANDS_REMINDER_MAX) {
+			commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "reminders", "reminders: each must be an integer "
+			    "number of minutes from 1 to %d",
+			    COMMANDS_REMINDER_MAX);
+			return NULL;
+		}
+		for (j = 0; j < i; j++) {
+			w = json_array_get(list, j);
+			if (json_integer_value(w) == m) {
+				commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+				    "reminders", "reminders: %"
+				    JSON_INTEGER_FORMAT " is given twice", m);
+				return NULL;
+			}
+		}
+	}
+	if ((s = json_dumps(list, JSON_COMPACT)) == NULL)
+		log_fatal("commands: out of memory");
+	return s;
+}
+
+/* The configured default reminders (seconds) as minutes, JSON text. */
+static char *
+commands_default_reminders(void)
+{
+	json_t	*a;
+	size_t	 i;
+	int64_t	 m;
+	char	*s;
+
+	a = commands_array();
+	for (i = 0; commands_cfg != NULL && i < commands_cfg->nreminders &&
+	    i < LECTERN_REMINDERS_MAX; i++) {
+		m = (commands_cfg->reminders[i] + 59) / 60;
+		if (m < 1)
+			m = 1;
+		if (m > COMMANDS_REMINDER_MAX)
+			m = COMMANDS_REMINDER_MAX;
+		commands_append(a, json_integer(m));
+	}
+	if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
+		log_fatal("commands: out of memory");
+	json_decref(a);
+	return s;
+}
+
+static const char *
+commands_zone(void)
+{
+	if (commands_cfg != NULL && commands_cfg->timezone != NULL)
+		return commands_cfg->timezone;
+	return "UTC";
+}
+
+static enum lectern_error
+commands_check_tz(struct commands_ctx *ctx, const char *tz)
+{
+	if (!tz_valid(tz))
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "tz",
+		    "tz: %.100s is not a known IANA time zone (such as "
+		    "Europe/Moscow)", tz);
+	return LECTERN_OK;
+}
+
+/*
+ * RRULE: libical parses it; the length and character checks come first so
+ * that nothing but short printable ASCII ever reaches an iCalendar line.
+ */
+static enum lectern_error
+commands_check_rrule(struct commands_ctx *ctx, const char *s)
+{
+	struct icalrecurrencetype	 r;
+	size_t				 i;
+
+	if (s == NULL)
+		return LECTERN_OK;
+	if (*s == '\0' || strlen(s) > COMMANDS_RRULE_MAX)
+		goto bad;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] <= ' ' || s[i] > '~')
+			goto bad;
+	}
+	if (strncasecmp(s, "FREQ=", 5) != 0 && strstr(s, ";FREQ=") == NULL &&
+	    strstr(s, ";freq=") == NULL)
+		goto bad;
+	icalerror_clear_errno();
+	r = icalrecurrencetype_from_string(s);
+	if (r.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
+		icalerror_clear_errno();
+		goto bad;
+	}
+	return LECTERN_OK;
+
+bad:
+	return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "rrule",
+	    "rrule: must be an iCalendar recurrence rule such as "
+	    "FREQ=MONTHLY;INTERVAL=3;COUNT=4 (at most %d characters)",
+	    COMMANDS_RRULE_MAX);
+}
+
+static enum lectern_error
+commands_check_duration(struct commands_ctx *ctx, json_t *v)
+{
+	json_int_t	 d = json_integer_value(v);
+
+	if (d < 1 || d > LECTERN_DURATION_MAX)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "duration", "duration: must be an integer number of "
+		    "minutes from 1 to %d", LECTERN_DURATION_MAX);
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_check_capacity(struct commands_ctx *ctx, json_t *v)
+{
+	json_int_t	 c = json_integer_value(v);
+
+	if (c < 0 || c > COMMANDS_CAPACITY_MAX)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "capacity", "capacity: must be an integer from 0 "
+		    "(unlimited) to %d", COMMANDS_CAPACITY_MAX);
+	return LECTERN_OK;
+}
+
+/* Validate the session fields present in args (add and update share it). */
+static enum lectern_error
+commands_check_session(struct commands_ctx *ctx, json_t *args)
+{
+	enum lectern_error	 code;
+	const char		*s;
+
+	if ((s = commands_str(args, "kind")) != NULL &&
+	    valid_kind(s, "kind", ctx->err, sizeof ctx->err) == -1)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "kind",
+		    "kind: must be one of %s", valid_kinds());
+	if ((code = commands_text(ctx, args, "title", LECTERN_TEXT_MAX, 0)) !=
+	    LECTERN_OK)
+		return code;
+	commands_normalise_newlines(args, "description");
+	if ((code = commands_text(ctx, args, "description", LECTERN_DESC_MAX,
+	    1)) != LECTERN_OK)
+		return code;
+	if ((code = commands_text(ctx, args, "location", LECTERN_TEXT_MAX,
+	    0)) != LECTERN_OK)
+		return code;
+	if ((s = commands_str(args, "url")) != NULL &&
+	    valid_url(s, "url", ctx->err, sizeof ctx->err) == -1) {
+		ctx->field = "url";
+		return LECTERN_E_INVALID_ARGUMENT;
+	}
+	if (commands_has(args, "duration") &&
+	    (code = commands_check_duration(ctx,
+	    json_object_get(args, "duration"))) != LECTERN_OK)
+		return code;
+	if (json_is_integer(json_object_get(args, "capacity")) &&
+	    (code = commands_check_capacity(ctx,
+	    json_object_get(args, "capacity"))) != LECTERN_OK)
+		return code;
+	if ((s = commands_str(args, "tz")) != NULL &&
+	    (code = commands_check_tz(ctx, s)) != LECTERN_OK)
+		return code;
+	if ((code = commands_check_rrule(ctx, commands_str(args, "rrule"))) !=
+	    LECTERN_OK)
+		return code;
+	return LECTERN_OK;
+}
+
+/* Fill the session's free seats; a course also passes them to its sessions. */
+static enum lectern_error commands_course_fanout(struct commands_ctx *,
+    int64_t, const int64_t *, size_t);
+
+static enum lectern_error
+commands_promote(struct commands_ctx *ctx, int course, int64_t target,
+    json_t *promoted)
+{
+	enum lectern_error	 code;
+	json_t			*mine, *v;
+	int64_t			*ids = NULL;
+	size_t			 i, n;
+
+	mine = commands_array();
+	code = store_promote(course, target, ctx->now, mine, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		goto fail;
+	n = json_array_size(mine);
+	if (course && n > 0) {
+		if ((ids = calloc(n, sizeof *ids)) == NULL)
+			log_fatal("commands: out of memory");
+		json_array_foreach(mine, i, v)
+			ids[i] = json_integer_value(json_object_get(v, "id"));
+		if ((code = commands_course_fanout(ctx, target, ids, n)) !=
+		    LECTERN_OK)
+			goto fail;
+	}
+	if (promoted != NULL && json_array_extend(promoted, mine) != 0)
+		log_fatal("commands: out of memory");
+fail:
+	free(ids);
+	json_decref(mine);
+	return code;
+}
+
+/* Enroll people (already in course_id) into every live session of it. */
+static enum lectern_error
+commands_course_fanout(struct commands_ctx *ctx, int64_t course_id,
+    const int64_t *people, size_t n)
+{
+	enum lectern_error	 code = LECTERN_OK;
+	int64_t			*sessions = NULL, *positions = NULL;
+	int			*outcomes = NULL;
+	size_t			 i, ns = 0;
+
+	if (n == 0)
+		return LECTERN_OK;
+	if ((code = store_course_sessions(course_id, &sessions, &ns, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK)
+		return code;
+	if ((outcomes = calloc(n, sizeof *outcomes)) == NULL ||
+	    (positions = calloc(n, sizeof *positions)) == NULL)
+		log_fatal("commands: out of memory");
+	for (i = 0; i < ns; i++) {
+		code = store_enroll(0, sessions[i], people, n, ctx->now,
+		    outcomes, positions, ctx->err, sizeof ctx->err);
+		if (code != LECTERN_OK)
+			break;
+	}
+	free(sessions);
+	free(outcomes);
+	free(positions);
+	return code;
+}
+
+/* Remove a person from a session or course and fill the seat they left. */
+static enum lectern_error
+commands_leave(struct commands_ctx *ctx, int course, int64_t target,
+    int64_t person, int *removed, json_t *promoted)
+{
+	enum lectern_error	 code;
+	int64_t			*sessions = NULL;
+	size_t			 i, ns = 0;
+	int			 r;
+
+	code = store_unenroll(course, target, person, removed, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK || !*removed)
+		return code;
+	if (course) {
+		/* Leaving a course means leaving its live sessions too. */
+		if ((code = store_course_sessions(target, &sessions, &ns,
+		    ctx->err, sizeof ctx->err)) != LECTERN_OK)
+			return code;
+		for (i = 0; i < ns && code == LECTERN_OK; i++) {
+			code = store_unenroll(0, sessions[i], person, &r,
+			    ctx->err, sizeof ctx->err);
+			if (code == LECTERN_OK && r)
+				code = commands_promote(ctx, 0, sessions[i],
+				    NULL);
+		}
+		free(sessions);
+		if (code != LECTERN_OK)
+			return code;
+	}
+	return commands_promote(ctx, course, target, promoted);
+}
+
+/* status */
+
+static enum lectern_error
+commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
+{
+	struct store_counts	 c;
+	struct timespec		 now;
+	enum lectern_error	 code;
+	json_t			*o, *ob;
+
+	(void)args;
+	if ((code = store_counts(&c, ctx->err, sizeof ctx->err)) != LECTERN_OK)
+		return code;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	o = commands_object();
+	commands_set(o, "version", json_string(LECTERN_VERSION));
+	commands_set(o, "protocol", json_integer(LECTERN_PROTOCOL));
+	commands_set(o, "uptime_s",
+	    json_integer(now.tv_sec - commands_started.tv_sec));
+	commands_set(o, "people", json_integer(c.people));
+	commands_set(o, "groups", json_integer(c.groups));
+	commands_set(o, "sessions", json_integer(c.sessions));
+	commands_set(o, "courses", json_integer(c.courses));
+	ob = commands_object();
+	commands_set(ob, "queued", json_integer(c.queued));
+	commands_set(ob, "sent", json_integer(c.sent));
+	commands_set(ob, "failed", json_integer(c.failed));
+	commands_set(ob, "expired", json_integer(c.expired));
+	commands_set(o, "outbox", ob);
+	commands_set(o, "next_due", json_null());
+	commands_set(o, "timezone", json_string(commands_zone()));
+	commands_set(o, "clients", json_integer((json_int_t)server_clients()));
+	*result = o;
+	return LECTERN_OK;
+}
+
+/* people */
+
+/* Validate the person fields present in args into p (strings borrowed). */
+static enum lectern_error
+commands_person_fields(struct commands_ctx *ctx, json_t *args,
+    struct store_person *p, char **tags)
+{
+	enum lectern_error	 code;
+	const char		*s;
+	json_t			*v;
+
+	*tags = NULL;
+	if ((s = commands_str(args, "name")) != NULL) {
+		if (valid_text(s, LECTERN_NAME_MAX, 0, 0, "name", ctx->err,
+		    sizeof ctx->err) == -1)
+			return commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "name");
+		p->name = s;
+		p->set |= STORE_P_NAME;
+	}
+	if ((code = commands_text(ctx, args, "organization", LECTERN_TEXT_MAX,
+	    0)) != LECTERN_OK ||
+	    (code = commands_text(ctx, args, "position", LECTERN_TEXT_MAX,
+	    0)) != LECTERN_OK)
+		return code;
+	if (commands_has(args, "organization")) {
+		p->organization = commands_str(args, "organization");
+		p->set |= STORE_P_ORGANIZATION;
+	}
+	if (commands_has(args, "position")) {
+		p->position = commands_str(args, "position");
+		p->set |= STORE_P_POSITION;
+	}
+	if (commands_has(args, "lang")) {
+		if ((s = commands_str(args, "lang")) != NULL &&
+		    valid_lang(s, "lang", ctx->err, sizeof ctx->err) == -1)
+			return commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "lang");
+		p->lang = s;
+		p->set |= STORE_P_LANG;
+	}
+	if ((v = json_object_get(args, "tags")) != NULL) {
+		if (json_is_array(v) &&
+		    (*tags = commands_tags(ctx, v, "tags")) == NULL)
+			return LECTERN_E_INVALID_ARGUMENT;
+		p->tags = *tags;
+		p->set |= STORE_P_TAGS;
+	}
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_person_add_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_person	 p;
+	enum lectern_error	 code;
+	const char		*email;
+	char			*tags = NULL;
+	int64_t			 id = 0;
+
+	memset(&p, 0, sizeof p);
+	email = commands_str(args, "email");
+	if (valid_email(email, "email", ctx->err, sizeof ctx->err) == -1) {
+		ctx->field = "email";
+		return LECTERN_E_INVALID_ARGUMENT;
+	}
+	p.email = email;
+	if ((code = commands_person_fields(ctx, args, &p, &tags)) !=
+	    LECTERN_OK)
+		goto fail;
+	code = store_person_add(&p, ctx->now, &id, ctx->err, sizeof ctx->err);
+	if ((code = commands_store(ctx, code, "email")) != LECTERN_OK)
+		goto fail;
+	code = store_person_get(id, 0, result, ctx->err, sizeof ctx->err);
+fail:
+	free(tags);
+	return code;
+}
+
+/* The person named by args "id" or else "email". */
+static enum lectern_error
+commands_person_which(struct commands_ctx *ctx, json_t *args, int64_t *id)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(args, "id")) != NULL)
+		return commands_person_ref(ctx, v, "id", id, NULL, 0);
+	if ((v = json_object_get(args, "email")) != NULL)
+		return commands_person_ref(ctx, v, "email", id, NULL, 0);
+	return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "id",
+	    "id: the person's id or email is required");
+}
+
+static enum lectern_error
+commands_person_update_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_person	 p;
+	enum lectern_error	 code;
+	const char		*email;
+	char			*tags = NULL;
+	int64_t			 id = 0;
+
+	memset(&p, 0, sizeof p);
+	if ((code = commands_person_which(ctx, args, &id)) != LECTERN_OK)
+		return code;
+	if (commands_has(args, "id") &&
+	    (email = commands_str(args, "email")) != NULL) {
+		if (valid_email(email, "email", ctx->err,
+		    sizeof ctx->err) == -1) {
+			ctx->field = "email";
+			return LECTERN_E_INVALID_ARGUMENT;
+		}
+		p.email = email;
+		p.set |= STORE_P_EMAIL;
+	}
+	if ((code = commands_person_fields(ctx, args, &p, &tags)) !=
+	    LECTERN_OK)
+		goto fail;
+	if (p.set != 0) {
+		code = store_person_update(id, &p, ctx->now, ctx->err,
+		    sizeof ctx->err);
+		if ((code = commands_store(ctx, code, "email")) != LECTERN_OK)
+			goto fail;
+	}
+	code = store_person_get(id, 0, result, ctx->err, sizeof ctx->err);
+fail:
+	free(tags);
+	return code;
+}
+
+/* Take person out of every session and course, promoting who waits. */
+static enum lectern_error
+commands_person_leave_all(struct commands_ctx *ctx, int64_t person)
+{
+	enum lectern_error	 code;
+	int64_t			*ids = NULL;
+	size_t			 i, n = 0;
+	int			 course, removed;
+
+	for (course = 1; course >= 0; course--) {
+		if ((code = store_targets(course, person, &ids, &n, ctx->err,
+		    sizeof ctx->err)) != LECTERN_OK)
+			return code;
+		for (i = 0; i < n; i++) {
+			code = commands_leave(ctx, course, ids[i], person,
+			    &removed, NULL);
+			if (code != LECTERN_OK)
+				break;
+		}
+		free(ids);
+		ids = NULL;
+		if (code != LECTERN_OK)
+			return code;
+	}
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_person_remove_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if (commands_has(args, "id") && commands_has(args, "email"))
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "email",
+		    "email: give the person's id or email, not both");
+	if ((code = commands_person_which(ctx, args, &id)) != LECTERN_OK)
+		return code;
+	if ((code = commands_person_leave_all(ctx, id)) != LECTERN_OK)
+		return code;
+	if ((code = store_person_remove(id, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		return commands_store(ctx, code, "id");
+	*result = commands_object();
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_person_get_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if (commands_has(args, "id") && commands_has(args, "email"))
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "email",
+		    "email: give the person's id or email, not both");
+	if ((code = commands_person_which(ctx, args, &id)) != LECTERN_OK)
+		return code;
+	return store_person_get(id, 1, result, ctx->err, sizeof ctx->err);
+}
+
+static enum lectern_error
+commands_person_list_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_person_filter	 f;
+	enum lectern_error		 code;
+	const char			*s;
+
+	memset(&f, 0, sizeof f);
+	f.organization = commands_str(args, "organization");
+	f.tag = commands_str(args, "tag");
+	if ((s = commands_str(args, "group")) != NULL) {
+		code = store_group_find(s, &f.group_id, ctx->err,
+		    sizeof ctx->err);
+		if (code != LECTERN_OK)
+			return commands_store(ctx, code, "group");
+	}
+	if ((code = commands_limit(ctx, args, LECTERN_LIST_MAX,
+	    LECTERN_LIST_MAX, &f.limit)) != LECTERN_OK)
+		return code;
+	return store_person_list(&f, result, ctx->err, sizeof ctx->err);
+}
+
+/* person.import */
+
+struct commands_import_error {
+	size_t	 line;
+	size_t	 seq;
+	char	*message;
+};
+
+struct commands_import {
+	struct commands_import_error	*errors;
+	size_t				 nerrors, cap;
+};
+
+static void commands_import_error(struct commands_import *, size_t,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+commands_import_error(struct commands_import *im, size_t line,
+    const char *fmt, ...)
+{
+	struct commands_import_error	*ne;
+	va_list				 ap;
+	char				 buf[1024];
+
+	if (im->nerrors == im->cap) {
+		im->cap = im->cap ? im->cap * 2 : 16;
+		ne = reallocarray(im->errors, im->cap, sizeof *ne);
+		if (ne == NULL)
+			log_fatal("commands: out of memory");
+		im->errors = ne;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	im->errors[im->nerrors].line = line;
+	im->errors[im->nerrors].seq = im->nerrors;
+	if ((im->errors[im->nerrors].message = strdup(buf)) == NULL)
+		log_fatal("commands: out of memory");
+	im->nerrors++;
+}
+
+static int
+commands_import_cmp(const void *a, const void *b)
+{
+	const struct commands_import_error	*x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Tags in a CSV cell are separated by blanks or '|'. Split by hand: the
+ * cell is ours, short, and strtok is not allowed.
+ */
+static char *
+commands_import_tags(struct commands_ctx *ctx, const char *cell)
+{
+	json_t		*a;
+	const char	*p;
+	size_t		 n;
+	char		*out, word[LECTERN_TAG_MAX * 4 + 1];
+
+	a = commands_array();
+	for (p = cell; *p != '\0';) {
+		p += strspn(p, " \t|");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t|");
+		if (n >= sizeof word) {
+			json_decref(a);
+			commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "tags",
+			    "tags: a tag is longer than %d characters",
+			    LECTERN_TAG_MAX);
+			return NULL;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		commands_append(a, json_string(word));
+		p += n;
+	}
+	out = commands_tags(ctx, a, "tags");
+	json_decref(a);
+	return out;
+}
+
+struct commands_import_row {
+	int	 ok;
+	int64_t	 id;		/* existing person, or 0 */
+	char	*tags;
+};
+
+/* Validate one row; returns 0, or -1 with the problem in ctx->err. */
+static int
+commands_import_check(struct commands_ctx *ctx,
+    const struct csvimport_row *r, json_t *seen,
+    struct commands_import_row *out)
+{
+	enum lectern_error	 code;
+	char			 key[LECTERN_EMAIL_MAX + 1];
+	size_t			 i;
+	json_t			*first;
+
+	if (r->email == NULL) {
+		snprintf(ctx->err, sizeof ctx->err, "email: is required");
+		return -1;
+	}
+	if (valid_email(r->email, "email", ctx->err, sizeof ctx->err) == -1)
+		return -1;
+	if (r->name != NULL && valid_text(r->name, LECTERN_NAME_MAX, 0, 0,
+	    "name", ctx->err, sizeof ctx->err) == -1)
+		return -1;
+	if (r->organization != NULL && valid_text(r->organization,
+	    LECTERN_TEXT_MAX, 0, 0, "organization", ctx->err,
+	    sizeof ctx->err) == -1)
+		return -1;
+	if (r->position != NULL && valid_text(r->position, LECTERN_TEXT_MAX,
+	    0, 0, "position", ctx->err, sizeof ctx->err) == -1)
+		return -1;
+	if (r->lang != NULL && valid_lang(r->lang, "lang", ctx->err,
+	    sizeof ctx->err) == -1)
+		return -1;
+	if (r->tags != NULL &&
+	    (out->tags = commands_import_tags(ctx, r->tags)) == NULL)
+		return -1;
+
+	/* Email is ASCII (valid_email), so byte-wise lowering is exact. */
+	for (i = 0; r->email[i] != '\0' && i < sizeof key - 1; i++)
+		key[i] = (char)tolower((unsigned char)r->email[i]);
+	key[i] = '\0';
+	if ((first = json_object_get(seen, key)) != NULL) {
+		snprintf(ctx->err, sizeof ctx->err, "email: %s appears again "
+		    "(first on line %" JSON_INTEGER_FORMAT ")", r->email,
+		    json_integer_value(first));
+		return -1;
+	}
+	commands_set(seen, key, json_integer((json_int_t)r->line));
+
+	code = store_person_find(0, r->email, &out->id, NULL, 0, ctx->err,
+	    sizeof ctx->err);
+	if (code == LECTERN_E_NOT_FOUND) {
+		out->id = 0;
+		if (r->name == NULL) {
+			snprintf(ctx->err, sizeof ctx->err, "name: is "
+			    "required for a new person (%s)", r->email);
+			return -1;
+		}
+	} else if (code != LECTERN_OK)
+		return -2;
+	out->ok = 1;
+	return 0;
+}
+
+static enum lectern_error
+commands_person_import_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct csvimport		 csv;
+	struct commands_import		 im;
+	struct commands_import_row	*rows = NULL;
+	struct store_person		 p;
+	enum lectern_error		 code = LECTERN_OK;
+	json_t				*seen = NULL, *errors, *e, *o;
+	json_t				*text;
+	const struct csvimport_row	*r;
+	size_t				 i;
+	int64_t				 added = 0, updated = 0, id;
+	int				 partial, rc;
+
+	memset(&csv, 0, sizeof csv);
+	memset(&im, 0, sizeof im);
+	text = json_object_get(args, "csv");
+	partial = json_is_true(json_object_get(args, "partial"));
+	if (csvimport_parse(json_string_value(text), json_string_length(text),
+	    &csv, ctx->err, sizeof ctx->err) == -1) {
+		char	 msg[sizeof ctx->err];
+
+		snprintf(msg, sizeof msg, "%s", ctx->err);
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "csv",
+		    "csv: %s", msg);
+	}
+	for (i = 0; i < csv.nerrors; i++)
+		commands_import_error(&im, csv.errors[i].line, "%s",
+		    csv.errors[i].message);
+	if (csv.nrows > 0 &&
+	    (rows = calloc(csv.nrows, sizeof *rows)) == NULL)
+		log_fatal("commands: out of memory");
+	seen = commands_object();
+	for (i = 0; i < csv.nrows; i++) {
+		rc = commands_import_check(ctx, &csv.rows[i], seen, &rows[i]);
+		if (rc == -2) {
+			code = LECTERN_E_INTERNAL;
+			goto fail;
+		}
+		if (rc == -1)
+			commands_import_error(&im, csv.rows[i].line, "%s",
+			    ctx->err);
+	}
+	if (im.nerrors > 0)
+		qsort(im.errors, im.nerrors, sizeof *im.errors,
+		    commands_import_cmp);
+	errors = commands_array();
+	for (i = 0; i < im.nerrors; i++) {
+		e = commands_object();
+		commands_set(e, "line", json_integer((json_int_t)
+		    im.errors[i].line));
+		commands_set(e, "message", json_string(im.errors[i].message));
+		commands_append(errors, e);
+	}
+	if (im.nerrors > 0 && !partial) {
+		ctx->extra = commands_object();
+		commands_set(ctx->extra, "errors", errors);
+		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "csv",
+		    "csv: line %zu: %s (%zu problem%s in all; nothing was "
+		    "imported)", im.errors[0].line, im.errors[0].message,
+		    im.nerrors, im.nerrors == 1 ? "" : "s");
+		goto fail;
+	}
+	for (i = 0; i < csv.nrows; i++) {
+		if (!rows[i].ok)
+			continue;
+		r = &csv.rows[i];
+		memset(&p, 0, sizeof p);
+		p.name = r->name;
+		p.email = r->email;
+		p.organization = r->organization;
+		p.position = r->position;
+		p.lang = r->lang;
+		p.tags = rows[i].tags;
+		/* Empty cells keep what the person already has. */
+		p.set = (r->name ? STORE_P_NAME : 0) |
+		    (r->organization ? STORE_P_ORGANIZATION : 0) |
+		    (r->position ? STORE_P_POSITION : 0) |
+		    (r->lang ? STORE_P_LANG : 0) |
+		    (rows[i].tags ? STORE_P_TAGS : 0);
+		if (rows[i].id != 0) {
+			if (p.set != 0 && (code = store_person_update(
+			    rows[i].id, &p, ctx->now, ctx->err,
+			    sizeof ctx->err)) != LECTERN_OK)
+				break;
+			updated++;
+		} else {
+			if ((code = store_person_add(&p, ctx->now, &id,
+			    ctx->err, sizeof ctx->err)) != LECTERN_OK)
+				break;
+			added++;
+		}
+	}
+	if (code != LECTERN_OK) {
+		json_decref(errors);
+		code = commands_store(ctx, code, "csv");
+		goto fail;
+	}
+	o = commands_object();
+	commands_set(o, "added", json_integer(added));
+	commands_set(o, "updated", json_integer(updated));
+	commands_set(o, "errors", errors);
+	*result = o;
+
+fail:
+	for (i = 0; rows != NULL && i < csv.nrows; i++)
+		free(rows[i].tags);
+	free(rows);
+	for (i = 0; i < im.nerrors; i++)
+		free(im.errors[i].message);
+	free(im.errors);
+	json_decref(seen);
+	csvimport_cleanup(&csv);
+	return code;
+}
+
+/* groups */
+
+static enum lectern_error
+commands_group_name(struct commands_ctx *ctx, json_t *args, const char *key,
+    int64_t *id)
+{
+	enum lectern_error	 code;
+
+	code = store_group_find(commands_str(args, key), id, ctx->err,
+	    sizeof ctx->err);
+	return commands_store(ctx, code, key);
+}
+
+static enum lectern_error
+commands_group_add_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if ((code = commands_text(ctx, args, "name", LECTERN_TEXT_MAX, 0)) !=
+	    LECTERN_OK)
+		return code;
+	code = store_group_add(commands_str(args, "name"), ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return commands_store(ctx, code, "name");
+	if ((code = commands_group_name(ctx, args, "name", &id)) != LECTERN_OK)
+		return code;
+	return store_group_get(id, 0, result, ctx->err, sizeof ctx->err);
+}
+
+static enum lectern_error
+commands_group_remove_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if ((code = commands_group_name(ctx, args, "name", &id)) != LECTERN_OK)
+		return code;
+	if ((code = store_group_remove(id, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		return commands_store(ctx, code, "name");
+	*result = commands_object();
+	return LECTERN_OK;
+}
+
+/* Resolve an array of person references; *ids is malloc'd. */
+static enum lectern_error
+commands_people(struct commands_ctx *ctx, json_t *list, const char *field,
+    int64_t **ids, json_t **refs)
+{
+	enum lectern_error	 code;
+	char			 email[LECTERN_EMAIL_MAX + 1];
+	json_t			*v;
+	size_t			 i, n;
+
+	*ids = NULL;
+	*refs = NULL;
+	n = json_array_size(list);
+	if (n > LECTERN_ENROLL_MAX)
+		return commands_error(ctx, LECTERN_E_TOO_LARGE, field,
+		    "%s: at most %d people at once", field,
+		    LECTERN_ENROLL_MAX);
+	if ((*ids = calloc(n ? n : 1, sizeof **ids)) == NULL)
+		log_fatal("commands: out of memory");
+	*refs = commands_array();
+	json_array_foreach(list, i, v) {
+		code = commands_person_ref(ctx, v, field, &(*ids)[i], email,
+		    sizeof email);
+		if (code != LECTERN_OK) {
+			free(*ids);
+			*ids = NULL;
+			json_decref(*refs);
+			*refs = NULL;
+			return code;
+		}
+		commands_append(*refs, commands_person_json((*ids)[i], email));
+	}
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_group_members(struct commands_ctx *ctx, json_t *args,
+    json_t **result, int add)
+{
+	enum lectern_error	 code;
+	json_t			*g, *refs = NULL, *o;
+	int64_t			 gid, *ids = NULL;
+	size_t			 i, n;
+
+	if ((code = commands_group_name(ctx, args, "group", &gid)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_people(ctx, json_object_get(args, "people"),
+	    "people", &ids, &refs)) != LECTERN_OK)
+		return code;
+	n = json_array_size(refs);
+	for (i = 0; i < n; i++) {
+		code = store_group_member(gid, ids[i], add, ctx->now, ctx->err,
+		    sizeof ctx->err);
+		if (code != LECTERN_OK)
+			goto fail;
+	}
+	if ((code = store_group_get(gid, 0, &g, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		goto fail;
+	o = commands_object();
+	commands_set(o, "group", json_incref(json_object_get(g, "name")));
+	commands_set(o, "members", json_incref(json_object_get(g, "members")));
+	json_decref(g);
+	*result = o;
+fail:
+	free(ids);
+	json_decref(refs);
+	return code;
+}
+
+static enum lectern_error
+commands_group_members_add_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	return commands_group_members(ctx, args, result, 1);
+}
+
+static enum lectern_error
+commands_group_members_remove_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	return commands_group_members(ctx, args, result, 0);
+}
+
+static enum lectern_error
+commands_group_get_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if ((code = commands_group_name(ctx, args, "name", &id)) != LECTERN_OK)
+		return code;
+	return store_group_get(id, 1, result, ctx->err, sizeof ctx->err);
+}
+
+static enum lectern_error
+commands_group_list_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	(void)args;
+	return store_group_list(result, ctx->err, sizeof ctx->err);
+}
+
+/* sessions */
+
+/* 16 random hex digits from getrandom(2). */
+static int
+commands_uid_random(char *buf, size_t len)
+{
+	unsigned char	 r[8];
+	size_t		 i;
+	ssize_t		 n;
+
+	do {
+		n = getrandom(r, sizeof r, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof r || len < sizeof r * 2 + 1)
+		return -1;
+	for (i = 0; i < sizeof r; i++)
+		snprintf(buf + i * 2, 3, "%02x", r[i]);
+	return 0;
+}
+
+static enum lectern_error
+commands_course_arg(struct commands_ctx *ctx, json_t *args, int64_t *course)
+{
+	enum lectern_error	 code;
+	json_t			*v;
+
+	*course = 0;
+	v = json_object_get(args, "course");
+	if (v == NULL || json_is_null(v))
+		return LECTERN_OK;
+	if ((code = commands_id(ctx, args, "course", course)) != LECTERN_OK)
+		return code;
+	code = store_course_exists(*course, ctx->err, sizeof ctx->err);
+	return commands_store(ctx, code, "course");
+}
+
+/* Enroll the people of course_id into one (new or moved) session. */
+static enum lectern_error
+commands_session_join_course(struct commands_ctx *ctx, int64_t session,
+    int64_t course_id)
+{
+	enum lectern_error	 code;
+	int64_t			*people = NULL, *positions = NULL;
+	int			*outcomes = NULL;
+	size_t			 n = 0;
+
+	if ((code = store_course_people(course_id, &people, &n, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK || n == 0) {
+		free(people);
+		return code;
+	}
+	if ((outcomes = calloc(n, sizeof *outcomes)) == NULL ||
+	    (positions = calloc(n, sizeof *positions)) == NULL)
+		log_fatal("commands: out of memory");
+	code = store_enroll(0, session, people, n, ctx->now, outcomes,
+	    positions, ctx->err, sizeof ctx->err);
+	free(people);
+	free(outcomes);
+	free(positions);
+	return code;
+}
+
+static enum lectern_error
+commands_session_add_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_session	 s;
+	enum lectern_error	 code;
+	char			 local[64], uid[32];
+	char			*reminders = NULL;
+	json_t			*v;
+	int64_t			 id = 0;
+
+	memset(&s, 0, sizeof s);
+	if ((code = commands_check_session(ctx, args)) != LECTERN_OK)
+		return code;
+	s.kind = commands_str(args, "kind");
+	s.title = commands_str(args, "title");
+	s.description = commands_str(args, "description");
+	s.location = commands_str(args, "location");
+	s.url = commands_str(args, "url");
+	s.tz = commands_str(args, "tz");
+	if (s.tz == NULL)
+		s.tz = commands_zone();
+	if (tz_parse(commands_str(args, "start"), s.tz, 0, "start",
+	    &s.start_utc, local, sizeof local, ctx->err,
+	    sizeof ctx->err) == -1) {
+		ctx->field = "start";
+		return LECTERN_E_INVALID_ARGUMENT;
+	}
+	s.start_local = local;
+	s.duration = json_integer_value(json_object_get(args, "duration"));
+	s.capacity = json_integer_value(json_object_get(args, "capacity"));
+	v = json_object_get(args, "reminders");
+	if (v == NULL)
+		reminders = commands_default_reminders();
+	else if (json_is_null(v)) {
+		if ((reminders = strdup("[]")) == NULL)
+			log_fatal("commands: out of memory");
+	} else if ((reminders = commands_reminders(ctx, v)) == NULL)
+		return LECTERN_E_INVALID_ARGUMENT;
+	s.reminders = reminders;
+	s.rrule = commands_str(args, "rrule");
+	if ((code = commands_course_arg(ctx, args, &s.course_id)) !=
+	    LECTERN_OK)
+		goto fail;
+	if (commands_uid_random(uid, sizeof uid) == -1) {
+		code = commands_error(ctx, LECTERN_E_INTERNAL, NULL,
+		    "cannot read random bytes for the session's UID");
+		goto fail;
+	}
+	code = store_session_add(&s, uid, commands_cfg != NULL &&
+	    commands_cfg->domain != NULL ? commands_cfg->domain : "localhost",
+	    ctx->now, &id, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		goto fail;
+	if (s.course_id != 0 &&
+	    (code = commands_session_join_course(ctx, id, s.course_id)) !=
+	    LECTERN_OK)
+		goto fail;
+	code = store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
+fail:
+	free(reminders);
+	return code;
+}
+
+/* Equal strings, NULL equal only to NULL. */
+static int
+commands_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The new value of an optional field: args when present, else current. */
+static const char *
+commands_pick(json_t *args, json_t *cur, const char *key)
+{
+	if (commands_has(args, key))
+		return commands_str(args, key);
+	return json_string_value(json_object_get(cur, key));
+}
+
+static enum lectern_error
+commands_session_current(struct commands_ctx *ctx, json_t *args,
+    int64_t *id, json_t **cur)
+{
+	enum lectern_error	 code;
+
+	if ((code = commands_id(ctx, args, "id", id)) != LECTERN_OK)
+		return code;
+	code = store_session_get(*id, 0, cur, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return commands_store(ctx, code, "id");
+	if (commands_same(json_string_value(json_object_get(*cur, "status")),
+	    "cancelled")) {
+		json_decref(*cur);
+		*cur = NULL;
+		return commands_error(ctx, LECTERN_E_CONFLICT, "id",
+		    "session %" PRId64 " is cancelled", *id);
+	}
+	return LECTERN_OK;
+}
+
+/* Fields of a session that update may change but never clear. */
+static const char *const commands_required_fields[] = { "kind", "title",
+	"start", "duration", "tz", NULL };
+
+static enum lectern_error
+commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_session	 s;
+	enum lectern_error	 code;
+	json_t			*cur = NULL, *v;
+	char			 local[64];
+	char			*reminders = NULL;
+	const char		*start;
+	const char *const	*k;
+	int64_t			 id = 0, cur_start, cur_course, capacity;
+	int			 bump;
+
+	memset(&s, 0, sizeof s);
+	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_check_session(ctx, args)) != LECTERN_OK)
+		goto fail;
+	for (k = commands_required_fields; *k != NULL; k++) {
+		if (json_is_null(json_object_get(args, *k))) {
+			code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    *k, "%s: cannot be cleared", *k);
+			goto fail;
+		}
+	}
+	s.kind = commands_pick(args, cur, "kind");
+	s.title = commands_pick(args, cur, "title");
+	s.description = commands_pick(args, cur, "description");
+	s.location = commands_pick(args, cur, "location");
+	s.url = commands_pick(args, cur, "url");
+	s.rrule = commands_pick(args, cur, "rrule");
+	s.tz = commands_pick(args, cur, "tz");
+	if (tz_parse_utc(json_string_value(json_object_get(cur, "start")),
+	    &cur_start) == -1) {
+		code = commands_error(ctx, LECTERN_E_INTERNAL, NULL,
+		    "session %" PRId64 " has an unreadable start", id);
+		goto fail;
+	}
+	if ((start = commands_str(args, "start")) != NULL) {
+		if (tz_parse(start, s.tz, 0, "start", &s.start_utc, local,
+		    sizeof local, ctx->err, sizeof ctx->err) == -1) {
+			code = commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "start");
+			goto fail;
+		}
+		s.start_local = local;
+	} else if (commands_has(args, "tz") && !commands_same(s.tz,
+	    json_string_value(json_object_get(cur, "tz")))) {
+		/* The wall time stays; the zone it is read in changes. */
+		if (tz_parse(json_string_value(json_object_get(cur,
+		    "local_start")), s.tz, 0, "start", &s.start_utc, local,
+		    sizeof local, ctx->err, sizeof ctx->err) == -1) {
+			code = commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "tz");
+			goto fail;
+		}
+		s.start_local = local;
+	} else {
+		s.start_utc = cur_start;
+		s.start_local = json_string_value(json_object_get(cur,
+		    "local_start"));
+	}
+	v = json_object_get(args, "duration");
+	s.duration = json_integer_value(v != NULL ? v :
+	    json_object_get(cur, "duration"));
+	v = json_object_get(args, "capacity");
+	s.capacity = json_integer_value(v != NULL ? v :
+	    json_object_get(cur, "capacity"));
+	/* Absent: keep the current list; null: no reminders. */
+	if ((v = json_object_get(args, "reminders")) == NULL)
+		v = json_object_get(cur, "reminders");
+	if (json_is_null(v)) {
+		if ((reminders = strdup("[]")) == NULL)
+			log_fatal("commands: out of memory");
+	} else if ((reminders = commands_reminders(ctx, v)) == NULL) {
+		code = LECTERN_E_INVALID_ARGUMENT;
+		goto fail;
+	}
+	s.reminders = reminders;
+	cur_course = json_integer_value(json_object_get(cur, "course"));
+	if (commands_has(args, "course")) {
+		if ((code = commands_course_arg(ctx, args, &s.course_id)) !=
+		    LECTERN_OK)
+			goto fail;
+	} else
+		s.course_id = cur_course;
+
+	bump = !commands_same(s.kind, commands_pick(NULL, cur, "kind")) ||
+	    !commands_same(s.title, commands_pick(NULL, cur, "title")) ||
+	    !commands_same(s.description, commands_pick(NULL, cur,
+	    "description")) ||
+	    !commands_same(s.location, commands_pick(NULL, cur, "location")) ||
+	    !commands_same(s.url, commands_pick(NULL, cur, "url")) ||
+	    !commands_same(s.rrule, commands_pick(NULL, cur, "rrule")) ||
+	    !commands_same(s.tz, commands_pick(NULL, cur, "tz")) ||
+	    s.start_utc != cur_start ||
+	    s.duration != json_integer_value(json_object_get(cur, "duration"));
+	capacity = json_integer_value(json_object_get(cur, "capacity"));
+
+	code = store_session_update(id, &s, bump, ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		goto fail;
+	if (s.course_id != 0 && s.course_id != cur_course &&
+	    (code = commands_session_join_course(ctx, id, s.course_id)) !=
+	    LECTERN_OK)
+		goto fail;
+	if ((s.capacity == 0 && capacity != 0) || s.capacity > capacity) {
+		if ((code = commands_promote(ctx, 0, id, NULL)) != LECTERN_OK)
+			goto fail;
+	}
+	code = store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
+fail:
+	free(reminders);
+	json_decref(cur);
+	return code;
+}
+
+static enum lectern_error
+commands_session_cancel_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	json_t			*cur = NULL;
+	int64_t			 id = 0;
+
+	if ((code = commands_text(ctx, args, "reason", LECTERN_TEXT_MAX, 0)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
+	    LECTERN_OK)
+		return code;
+	json_decref(cur);
+	code = store_session_cancel(id, commands_str(args, "reason"), ctx->now,
+	    ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return commands_store(ctx, code, "id");
+	return store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
+}
+
+static enum lectern_error
+commands_session_get_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if ((code = commands_id(ctx, args, "id", &id)) != LECTERN_OK)
+		return code;
+	code = store_session_get(id, 1, result, ctx->err, sizeof ctx->err);
+	return commands_store(ctx, code, "id");
+}
+
+static enum lectern_error
+commands_session_list_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_session_filter	 f;
+	enum lectern_error		 code;
+	const char			*s;
+
+	memset(&f, 0, sizeof f);
+	if ((s = commands_str(args, "from")) != NULL) {
+		if (tz_parse(s, commands_zone(), 1, "from", &f.from, NULL, 0,
+		    ctx->err, sizeof ctx->err) == -1)
+			return commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "from");
+		f.has_from = 1;
+	}
+	if ((s = commands_str(args, "to")) != NULL) {
+		if (tz_parse(s, commands_zone(), 1, "to", &f.to, NULL, 0,
+		    ctx->err, sizeof ctx->err) == -1)
+			return commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "to");
+		f.has_to = 1;
+	}
+	if ((s = commands_str(args, "kind")) != NULL) {
+		if (valid_kind(s, "kind", ctx->err, sizeof ctx->err) == -1)
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "kind", "kind: must be one of %s", valid_kinds());
+		f.kind = s;
+	}
+	if ((s = commands_str(args, "status")) != NULL) {
+		if (strcmp(s, "scheduled") != 0 && strcmp(s, "cancelled") != 0)
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "status", "status: must be scheduled or cancelled");
+		f.status = s;
+	}
+	if (commands_has(args, "course") &&
+	    (code = commands_id(ctx, args, "course", &f.course_id)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_limit(ctx, args, LECTERN_LIST_MAX,
+	    LECTERN_LIST_MAX, &f.limit)) != LECTERN_OK)
+		return code;
+	return store_session_list(&f, result, ctx->err, sizeof ctx->err);
+}
+
+/* enroll, unenroll */
+
+/* "session" or "course", exactly one: *course says which. */
+static enum lectern_error
+commands_target(struct commands_ctx *ctx, json_t *args, int *course,
+    int64_t *target)
+{
+	int	 hs, hc;
+
+	hs = commands_has(args, "session");
+	hc = commands_has(args, "course");
+	if (hs && hc)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "course", "course: give a session or a course, not both");
+	if (!hs && !hc)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "session", "session: a session or a course is required");
+	*course = hc;
+	return commands_id(ctx, args, hc ? "course" : "session", target);
+}
+
+/* Add the people in refs to the list unless already there (seen by id). */
+static void
+commands_merge(json_t *list, json_t *seen, json_t *refs)
+{
+	json_t	*v;
+	size_t	 i;
+	char	 key[32];
+
+	json_array_foreach(refs, i, v) {
+		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(json_object_get(v, "id")));
+		if (json_object_get(seen, key) != NULL)
+			continue;
+		commands_set(seen, key, json_true());
+		commands_append(list, json_incref(v));
+	}
+}
+
+static enum lectern_error
+commands_enroll_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
+{
+	enum lectern_error	 code;
+	json_t			*list, *seen, *refs = NULL, *v, *o, *ref;
+	json_t			*enrolled, *waitlisted, *already;
+	int64_t			 target, gid, *ids = NULL, *gids = NULL;
+	int64_t			*positions = NULL, *fan = NULL;
+	int			*outcomes = NULL, course;
+	size_t			 i, j, n, ng, nfan = 0;
+	char			 email[LECTERN_EMAIL_MAX + 1];
+
+	if ((code = commands_target(ctx, args, &course, &target)) !=
+	    LECTERN_OK)
+		return code;
+	list = commands_array();
+	seen = commands_object();
+	if ((v = json_object_get(args, "people")) != NULL) {
+		if ((code = commands_people(ctx, v, "people", &ids, &refs)) !=
+		    LECTERN_OK)
+			goto fail;
+		commands_merge(list, seen, refs);
+		json_decref(refs);
+		refs = NULL;
+		free(ids);
+		ids = NULL;
+	}
+	json_array_foreach(json_object_get(args, "groups"), i, v) {
+		if (!json_is_string(v)) {
+			code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "groups", "groups: every group is a name (string)");
+			goto fail;
+		}
+		code = store_group_find(json_string_value(v), &gid, ctx->err,
+		    sizeof ctx->err);
+		if ((code = commands_store(ctx, code, "groups")) != LECTERN_OK)
+			goto fail;
+		if ((code = store_group_people(gid, &gids, &ng, ctx->err,
+		    sizeof ctx->err)) != LECTERN_OK)
+			goto fail;
+		refs = commands_array();
+		for (j = 0; j < ng; j++) {
+			if ((code = store_person_find(gids[j], NULL, &gid,
+			    email, sizeof email, ctx->err,
+			    sizeof ctx->err)) != LECTERN_OK)
+				goto fail;
+			commands_append(refs, commands_person_json(gids[j],
+			    email));
+		}
+		free(gids);
+		gids = NULL;
+		commands_merge(list, seen, refs);
+		json_decref(refs);
+		refs = NULL;
+		if (json_array_size(list) > LECTERN_ENROLL_MAX) {
+			code = commands_error(ctx, LECTERN_E_TOO_LARGE,
+			    "groups", "groups: at most %d people at once",
+			    LECTERN_ENROLL_MAX);
+			goto fail;
+		}
+	}
+	n = json_array_size(list);
+	if (n == 0) {
+		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "people", "people: name at least one person (people or "
+		    "groups)");
+		goto fail;
+	}
+	if ((ids = calloc(n, sizeof *ids)) == NULL ||
+	    (fan = calloc(n, sizeof *fan)) == NULL ||
+	    (positions = calloc(n, sizeof *positions)) == NULL ||
+	    (outcomes = calloc(n, sizeof *outcomes)) == NULL)
+		log_fatal("commands: out of memory");
+	json_array_foreach(list, i, v)
+		ids[i] = json_integer_value(json_object_get(v, "id"));
+	code = store_enroll(course, target, ids, n, ctx->now, outcomes,
+	    positions, ctx->err, sizeof ctx->err);
+	if ((code = commands_store(ctx, code, course ? "course" : "session")) !=
+	    LECTERN_OK)
+		goto fail;
+	enrolled = commands_array();
+	waitlisted = commands_array();
+	already = commands_array();
+	json_array_foreach(list, i, ref) {
+		switch (outcomes[i]) {
+		case STORE_ENROLLED:
+			commands_append(enrolled, json_incref(ref));
+			fan[nfan++] = ids[i];
+			break;
+		case STORE_WAITLISTED:
+			o = json_deep_copy(ref);
+			commands_set(o, "position", json_integer(positions[i]));
+			commands_append(waitlisted, o);
+			break;
+		default:
+			commands_append(already, json_incref(ref));
+			break;
+		}
+	}
+	o = commands_object();
+	commands_set(o, "enrolled", enrolled);
+	commands_set(o, "waitlisted", waitlisted);
+	commands_set(o, "already", already);
+	if (course && (code = commands_course_fanout(ctx, target, fan,
+	    nfan)) != LECTERN_OK) {
+		json_decref(o);
+		goto fail;
+	}
+	*result = o;
+fail:
+	json_decref(refs);
+	json_decref(list);
+	json_decref(seen);
+	free(ids);
+	free(gids);
+	free(fan);
+	free(positions);
+	free(outcomes);
+	return code;
+}
+
+static enum lectern_error
+commands_unenroll_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	json_t			*refs = NULL, *removed, *not, *promoted, *o, *v;
+	int64_t			 target, *ids = NULL;
+	size_t			 i;
+	int			 course, r;
+
+	if ((code = commands_target(ctx, args, &course, &target)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_people(ctx, json_object_get(args, "people"),
+	    "people", &ids, &refs)) != LECTERN_OK)
+		return code;
+	o = commands_object();
+	removed = commands_array();
+	promoted = commands_array();
+	not = commands_array();
+	commands_set(o, "removed", removed);
+	commands_set(o, "promoted", promoted);
+	commands_set(o, "not_enrolled", not);
+	json_array_foreach(refs, i, v) {
+		code = commands_leave(ctx, course, target, ids[i], &r,
+		    promoted);
+		if (code != LECTERN_OK) {
+			code = commands_store(ctx, code,
+			    course ? "course" : "session");
+			goto fail;
+		}
+		commands_append(r ? removed : not, json_incref(v));
+	}
+	*result = o;
+	o = NULL;
+fail:
+	json_decref(o);
+	json_decref(refs);
+	free(ids);
+	return code;
+}
+
+/* outbox */
+
+static enum lectern_error
+commands_outbox_list_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	const char		*state;
+	int64_t			 session = 0, limit;
+
+	if ((state = commands_str(args, "state")) != NULL &&
+	    strcmp(state, "queued") != 0 && strcmp(state, "sent") != 0 &&
+	    strcmp(state, "failed") != 0 && strcmp(state, "expired") != 0)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "state",
+		    "state: must be queued, sent, failed or expired");
+	if (commands_has(args, "session") &&
+	    (code = commands_id(ctx, args, "session", &session)) != LECTERN_OK)
+		return code;
+	if ((code = commands_limit(ctx, args, 100, LECTERN_LIST_MAX, &limit)) !=
+	    LECTERN_OK)
+		return code;
+	return store_outbox_list(state, session, limit, result, ctx->err,
+	    sizeof ctx->err);
+}
+
+/* The table. */
+
+#define A_S	COMMANDS_A_STRING
+#define A_I	COMMANDS_A_INT
+#define A_B	COMMANDS_A_BOOL
+#define A_A	COMMANDS_A_ARRAY
+#define A_N	COMMANDS_A_NULL
+#define A_R	COMMANDS_A_REQUIRED
+#define A_P	COMMANDS_A_PERSON
+
+static const struct commands_arg commands_args_none[] = { { NULL, 0 } };
+static const struct commands_arg commands_args_person_add[] = {
+	{ "name", A_S | A_R }, { "email", A_S | A_R },
+	{ "organization", A_S | A_N }, { "position", A_S | A_N },
+	{ "lang", A_S | A_N }, { "tags", A_A | A_N }, { NULL, 0 } };
+static const struct commands_arg commands_args_person_update[] = {
+	{ "id", A_I }, { "name", A_S }, { "email", A_S },
+	{ "organization", A_S | A_N }, { "position", A_S | A_N },
+	{ "lang", A_S | A_N }, { "tags", A_A | A_N }, { NULL, 0 } };
+static const struct commands_arg commands_args_person_which[] = {
+	{ "id", A_I }, { "email", A_S }, { NULL, 0 } };
+static const struct commands_arg commands_args_person_list[] = {
+	{ "organization", A_S }, { "group", A_S }, { "tag", A_S },
+	{ "limit", A_I }, { NULL, 0 } };
+static const struct commands_arg commands_args_person_import[] = {
+	{ "csv", A_S | A_R }, { "partial", A_B }, { NULL, 0 } };
+static const struct commands_arg commands_args_group_name[] = {
+	{ "name", A_S | A_R }, { NULL, 0 } };
+static const struct commands_arg commands_args_group_members[] = {
+	{ "group", A_S | A_R }, { "people", A_A | A_R }, { NULL, 0 } };
+static const struct commands_arg commands_args_session_add[] = {
+	{ "kind", A_S | A_R }, { "title", A_S | A_R },
+	{ "start", A_S | A_R }, { "duration", A_I | A_R }, { "tz", A_S },
+	{ "description", A_S | A_N }, { "location", A_S | A_N },
+	{ "url", A_S | A_N }, { "capacity", A_I }, { "reminders", A_A | A_N },
+	{ "course", A_I | A_N }, { "rrule", A_S | A_N }, { NULL, 0 } };
+static const struct commands_arg commands_args_session_update[] = {
+	{ "id", A_I | A_R }, { "kind", A_S }, { "title", A_S },
+	{ "start", A_S }, { "duration", A_I }, { "tz", A_S },
+	{ "description", A_S | A_N }, { "location", A_S | A_N },
+	{ "url", A_S | A_N }, { "capacity", A_I }, { "reminders", A_A | A_N },
+	{ "course", A_I | A_N }, { "rrule", A_S | A_N }, { NULL, 0 } };
+static const struct commands_arg commands_args_session_cancel[] = {
+	{ "id", A_I | A_R }, { "reason", A_S | A_N }, { NULL, 0 } };
+static const struct commands_arg commands_args_session_get[] = {
+	{ "id", A_I | A_R }, { NULL, 0 } };
+static const struct commands_arg commands_args_session_list[] = {
+	{ "from", A_S }, { "to", A_S }, { "kind", A_S }, { "status", A_S },
+	{ "course", A_I }, { "limit", A_I }, { NULL, 0 } };
+static const struct commands_arg commands_args_enroll[] = {
+	{ "session", A_I }, { "course", A_I }, { "people", A_A },
+	{ "groups", A_A }, { NULL, 0 } };
+static const struct commands_arg commands_args_unenroll[] = {
+	{ "session", A_I }, { "course", A_I }, { "people", A_A | A_R },
+	{ NULL, 0 } };
+static const struct commands_arg commands_args_outbox_list[] = {
+	{ "state", A_S }, { "session", A_I }, { "limit", A_I }, { NULL, 0 } };
+
+static const struct commands_entry commands_table[] = {
+	{ "status", commands_status_cb, 0, commands_args_none },
+	{ "person.add", commands_person_add_cb, 1, commands_args_person_add },
+	{ "person.update", commands_person_update_cb, 1,
+	    commands_args_person_update },
+	{ "person.remove", commands_person_remove_cb, 1,
+	    commands_args_person_which },
+	{ "person.get", commands_person_get_cb, 0, commands_args_person_which },
+	{ "person.list", commands_person_list_cb, 0, commands_args_person_list },
+	{ "person.import", commands_person_import_cb, 1,
+	    commands_args_person_import },
+	{ "group.add", commands_group_add_cb, 1, commands_args_group_name },
+	{ "group.remove", commands_group_remove_cb, 1,
+	    commands_args_group_name },
+	{ "group.members.add", commands_group_members_add_cb, 1,
+	    commands_args_group_members },
+	{ "group.members.remove", commands_group_members_remove_cb, 1,
+	    commands_args_group_members },
+	{ "group.get", commands_group_get_cb, 0, commands_args_group_name },
+	{ "group.list", commands_group_list_cb, 0, commands_args_none },
+	{ "session.add", commands_session_add_cb, 1, commands_args_session_add },
+	{ "session.update", commands_session_update_cb, 1,
+	    commands_args_session_update },
+	{ "session.cancel", commands_session_cancel_cb, 1,
+	    commands_args_session_cancel },
+	{ "session.get", commands_session_get_cb, 0, commands_args_session_get },
+	{ "session.list", commands_session_list_cb, 0,
+	    commands_args_session_list },
+	{ "enroll", commands_enroll_cb, 1, commands_args_enroll },
+	{ "unenroll", commands_unenroll_cb, 1, commands_args_unenroll },
+	{ "outbox.list", commands_outbox_list_cb, 0, commands_args_outbox_list },
+};
+
+#undef A_S
+#undef A_I
+#undef A_B
+#undef A_A
+#undef A_N
+#undef A_R
+#undef A_P
+
+static const struct commands_entry *
+commands_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof commands_table / sizeof commands_table[0]; i++) {
+		if (strcmp(commands_table[i].name, name) == 0)
+			return &commands_table[i];
+	}
+	return NULL;
+}
+
+/* A copy of v with every string longer than the audit limit abridged. */
+static json_t *
+commands_abridge(json_t *v)
+{
+	json_t		*c, *m;
+	const char	*k;
+	size_t		 i;
+	char		 buf[64];
+
+	if (json_is_string(v) &&
+	    json_string_length(v) > COMMANDS_AUDIT_STRING_MAX) {
+		snprintf(buf, sizeof buf, "<%zu bytes>", json_string_length(v));
+		return json_string(buf);
+	}
+	if (json_is_object(v)) {
+		c = commands_object();
+		json_object_foreach(v, k, m)
+			commands_set(c, k, commands_abridge(m));
+		return c;
+	}
+	if (json_is_array(v)) {
+		c = commands_array();
+		json_array_foreach(v, i, m)
+			commands_append(c, commands_abridge(m));
+		return c;
+	}
+	return json_incref(v);
+}
+
+static enum lectern_error
+commands_audit(const struct commands_peer *peer, const char *cmd,
+    json_t *args, enum lectern_error code, int64_t now)
+{
+	enum lectern_error	 rc;
+	json_t			*a;
+	char			*text, err[512];
+
+	a = commands_abridge(args);
+	if ((text = json_dumps(a, JSON_COMPACT)) == NULL)
+		log_fatal("commands: out of memory");
+	json_decref(a);
+	rc = store_audit(now, (int64_t)peer->uid, (int64_t)peer->pid, cmd, text,
+	    proto_error_name(code), err, sizeof err);
+	free(text);
+	if (rc != LECTERN_OK)
+		log_err("audit of %s (uid %ld): %s", cmd, (long)peer->uid, err);
+	return rc;
+}
+
+/* Record a refused state-changing command in a transaction of its own. */
+static void
+commands_audit_refusal(const struct commands_peer *peer, const char *cmd,
+    json_t *args, enum lectern_error code, int64_t now)
+{
+	if (store_begin() != LECTERN_OK) {
+		log_warn("audit of refused %s (uid %ld, %s): the database is "
+		    "busy", cmd, (long)peer->uid, proto_error_name(code));
+		return;
+	}
+	if (commands_audit(peer, cmd, args, code, now) != LECTERN_OK) {
+		store_rollback();
+		return;
+	}
+	if (store_commit() != LECTERN_OK)
+		log_warn("audit of refused %s (uid %ld): commit failed", cmd,
+		    (long)peer->uid);
+}
+
+/* Borrow cfg and note the start time for uptime_s. */
+int
+commands_start(const struct config *cfg)
+{
+	commands_cfg = cfg;
+	clock_gettime(CLOCK_MONOTONIC, &commands_started);
+	/* An rrule from a peer must never make libical abort. */
+	icalerror_set_errors_are_fatal(0);
+	return 0;
+}
+
+/* Forget the configuration. */
+void
+commands_stop(void)
+{
+	commands_cfg = NULL;
+}
+
+/* Borrow a reloaded configuration. */
+void
+commands_set_config(const struct config *cfg)
+{
+	commands_cfg = cfg;
+}
+
+/* Run one request line; returns the malloc'd reply line. */
+char *
+commands_execute(const char *line, size_t len,
+    const struct commands_peer *peer, size_t *outlen)
+{
+	struct request			 req;
+	struct commands_ctx		 ctx;
+	const struct commands_entry	*e;
+	enum lectern_error		 code;
+	json_t				*result = NULL, *id;
+	char				*reply;
+
+	memset(&req, 0, sizeof req);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.now = (int64_t)time(NULL);
+
+	code = request_decode(line, len, &req, ctx.err, sizeof ctx.err);
+	id = req.id != NULL ? req.id : json_null();
+	if (code != LECTERN_OK) {
+		reply = request_reply_error(id, code, ctx.err, NULL, NULL,
+		    outlen);
+		goto done;
+	}
+	if ((e = commands_find(req.cmd)) == NULL) {
+		commands_error(&ctx, LECTERN_E_UNKNOWN_COMMAND, NULL,
+		    "unknown command \"%.64s\" (see docs/PROTOCOL.md for the "
+		    "list)", req.cmd);
+		reply = request_reply_error(id, LECTERN_E_UNKNOWN_COMMAND,
+		    ctx.err, NULL, NULL, outlen);
+		goto done;
+	}
+	if (e->write && !peer->can_write) {
+		code = commands_error(&ctx, LECTERN_E_PERMISSION_DENIED, NULL,
+		    "%s changes the schedule: only root and members of the "
+		    "coordinator group may run it", e->name);
+		goto refused;
+	}
+	if ((code = commands_check_args(e, req.args, &ctx)) != LECTERN_OK)
+		goto refused;
+	if (!e->write) {
+		code = e->fn(&ctx, req.args, &result);
+		goto reply;
+	}
+
+	if ((code = store_begin()) != LECTERN_OK) {
+		commands_error(&ctx, code, NULL, "the database is locked by "
+		    "another process; retry");
+		goto reply;
+	}
+	code = e->fn(&ctx, req.args, &result);
+	if (code == LECTERN_OK &&
+	    (code = commands_audit(peer, e->name, req.args, code,
+	    ctx.now)) != LECTERN_OK)
+		commands_error(&ctx, code, NULL, "cannot record the command "
+		    "in the audit table");
+	if (code == LECTERN_OK && (code = store_commit()) != LECTERN_OK)
+		commands_error(&ctx, code, NULL, code == LECTERN_E_BUSY ?
+		    "the database is locked by another process; retry" :
+		    "the change could not be committed");
+	if (code != LECTERN_OK) {
+		store_rollback();
+		json_decref(result);
+		result = NULL;
+		goto refused;
+	}
+	goto reply;
+
+refused:
+	if (e->write && code != LECTERN_E_BUSY)
+		commands_audit_refusal(peer, e->name, req.args, code, ctx.now);
+reply:
+	if (code == LECTERN_OK) {
+		if (result == NULL)
+			result = commands_object();
+		reply = request_reply_ok(id, result, outlen);
+	} else {
+		json_decref(result);
+		if (code == LECTERN_E_INTERNAL)
+			log_err("%s: %s", req.cmd, ctx.err);
+		reply = request_reply_error(id, code, ctx.err, ctx.field,
+		    ctx.extra, outlen);
+		ctx.extra = NULL;
+	}
+done:
+	json_decref(ctx.extra);
+	request_cleanup(&req);
+	if (reply == NULL)
+		log_fatal("commands: out of memory building a reply");
+	return reply;
+}
+
+/* A malloc'd error reply with "id":null for an unframed line. */
+char *
+commands_refuse(enum lectern_error code, const char *message, size_t *outlen)
+{
+	char	*reply;
+
+	reply = request_reply_error(json_null(), code, message, NULL, NULL,
+	    outlen);
+	if (reply == NULL)
+		log_fatal("commands: out of memory building a reply");
+	return reply;
+}

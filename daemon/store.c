@@ -1,0 +1,1810 @@
+/*
+ * store.c -- the schedule in SQLite.
+ *
+ * The only file that includes sqlite3.h. Every statement is prepared once
+ * (SQLITE_PREPARE_PERSISTENT) on first use and kept until store_close;
+ * every use resets it before returning, so that no statement keeps a read
+ * transaction open behind the caller's back (which would stall WAL
+ * checkpoints).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#include <jansson.h>
+
+#include "lectern.h"
+#include "log.h"
+#include "store.h"
+#include "tz.h"
+
+/*
+ * The schema, one step per version: step i takes user_version i to i+1
+ * inside one transaction. Later versions append steps; never edit a
+ * released one.
+ */
+static const char *const store_migrations[] = {
+	/* 1: people, groups, courses, sessions, enrollments, outbox, audit. */
+	"CREATE TABLE people ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" organization TEXT,"
+	" position TEXT,"
+	" lang TEXT,"
+	" tags TEXT NOT NULL DEFAULT '[]',"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX people_name ON people(name, id);"
+	"CREATE INDEX people_organization ON people(organization COLLATE NOCASE);"
+	"CREATE TABLE groups ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE group_members ("
+	" group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY (group_id, person_id)) WITHOUT ROWID;"
+	"CREATE INDEX group_members_person ON group_members(person_id);"
+	"CREATE TABLE courses ("
+	" id INTEGER PRIMARY KEY,"
+	" uid TEXT NOT NULL UNIQUE,"
+	" sequence INTEGER NOT NULL DEFAULT 0,"
+	" title TEXT NOT NULL,"
+	" description TEXT,"
+	" provider TEXT,"
+	" hours INTEGER,"
+	" first_day TEXT,"
+	" last_day TEXT,"
+	" capacity INTEGER NOT NULL DEFAULT 0 CHECK (capacity >= 0),"
+	" counts_for_recertification INTEGER NOT NULL DEFAULT 1,"
+	" status TEXT NOT NULL DEFAULT 'scheduled'"
+	"  CHECK (status IN ('scheduled', 'cancelled')),"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY,"
+	" uid TEXT NOT NULL UNIQUE,"
+	" sequence INTEGER NOT NULL DEFAULT 0,"
+	" kind TEXT NOT NULL,"
+	" title TEXT NOT NULL,"
+	" description TEXT,"
+	" location TEXT,"
+	" url TEXT,"
+	" start_utc INTEGER NOT NULL,"
+	" start_local TEXT NOT NULL,"
+	" tz TEXT NOT NULL,"
+	" duration INTEGER NOT NULL CHECK (duration > 0),"
+	" capacity INTEGER NOT NULL DEFAULT 0 CHECK (capacity >= 0),"
+	" reminders TEXT NOT NULL DEFAULT '[]',"
+	" course_id INTEGER REFERENCES courses(id),"
+	" rrule TEXT,"
+	" status TEXT NOT NULL DEFAULT 'scheduled'"
+	"  CHECK (status IN ('scheduled', 'cancelled')),"
+	" cancel_reason TEXT,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX sessions_start ON sessions(start_utc, id);"
+	"CREATE INDEX sessions_course ON sessions(course_id);"
+	/* ord: the order in which people got a seat (enrolled rows only). */
+	"CREATE TABLE enrollments ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" state TEXT NOT NULL CHECK (state IN ('enrolled', 'waitlisted')),"
+	" position INTEGER,"
+	" ord INTEGER,"
+	" rsvp TEXT NOT NULL DEFAULT 'needs_action' CHECK (rsvp IN"
+	"  ('needs_action', 'accepted', 'declined', 'tentative')),"
+	" attendance TEXT CHECK (attendance IN ('attended', 'absent')),"
+	" created INTEGER NOT NULL,"
+	" UNIQUE (session_id, person_id));"
+	"CREATE INDEX enrollments_session ON enrollments(session_id, state, position);"
+	"CREATE INDEX enrollments_person ON enrollments(person_id);"
+	"CREATE TABLE course_enrollments ("
+	" id INTEGER PRIMARY KEY,"
+	" course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,"
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" state TEXT NOT NULL CHECK (state IN ('enrolled', 'waitlisted')),"
+	" position INTEGER,"
+	" ord INTEGER,"
+	" completed INTEGER,"
+	" hours INTEGER,"
+	" created INTEGER NOT NULL,"
+	" UNIQUE (course_id, person_id));"
+	"CREATE INDEX course_enrollments_course"
+	" ON course_enrollments(course_id, state, position);"
+	"CREATE INDEX course_enrollments_person ON course_enrollments(person_id);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER REFERENCES sessions(id),"
+	" person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,"
+	" recipient TEXT NOT NULL,"
+	" kind TEXT NOT NULL"
+	"  CHECK (kind IN ('invite', 'update', 'cancel', 'reminder')),"
+	" message_id TEXT NOT NULL,"
+	" message BLOB NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued'"
+	"  CHECK (state IN ('queued', 'sent', 'failed', 'expired')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL,"
+	" last_reply TEXT,"
+	" created INTEGER NOT NULL,"
+	" sent_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+	"CREATE INDEX outbox_session ON outbox(session_id);"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" cmd TEXT NOT NULL,"
+	" args TEXT NOT NULL,"
+	" result TEXT NOT NULL);"
+	/*
+	 * status is asked for tens of thousands of times a second; counting
+	 * rows each time would walk whole tables, so triggers keep counts.
+	 */
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)"
+	" WITHOUT ROWID;"
+	"INSERT INTO counters(name) VALUES ('people'), ('groups'), ('sessions'),"
+	" ('courses'), ('outbox.queued'), ('outbox.sent'), ('outbox.failed'),"
+	" ('outbox.expired');"
+	"CREATE TRIGGER people_count_ai AFTER INSERT ON people BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'people'; END;"
+	"CREATE TRIGGER people_count_ad AFTER DELETE ON people BEGIN"
+	" UPDATE counters SET n = n - 1 WHERE name = 'people'; END;"
+	"CREATE TRIGGER groups_count_ai AFTER INSERT ON groups BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'groups'; END;"
+	"CREATE TRIGGER groups_count_ad AFTER DELETE ON groups BEGIN"
+	" UPDATE counters SET n = n - 1 WHERE name = 'groups'; END;"
+	"CREATE TRIGGER sessions_count_ai AFTER INSERT ON sessions BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'sessions'; END;"
+	"CREATE TRIGGER sessions_count_ad AFTER DELETE ON sessions BEGIN"
+	" UPDATE counters SET n = n - 1 WHERE name = 'sessions'; END;"
+	"CREATE TRIGGER courses_count_ai AFTER INSERT ON courses BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'courses'; END;"
+	"CREATE TRIGGER courses_count_ad AFTER DELETE ON courses BEGIN"
+	" UPDATE counters SET n = n - 1 WHERE name = 'courses'; END;"
+	"CREATE TRIGGER outbox_count_ai AFTER INSERT ON outbox BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'outbox.' || NEW.state; END;"
+	"CREATE TRIGGER outbox_count_ad AFTER DELETE ON outbox BEGIN"
+	" UPDATE counters SET n = n - 1 WHERE name = 'outbox.' || OLD.state; END;"
+	"CREATE TRIGGER outbox_count_au AFTER UPDATE OF state ON outbox"
+	" WHEN OLD.state <> NEW.state BEGIN"
+	" UPDATE counters SET n = n - 1 WHERE name = 'outbox.' || OLD.state;"
+	" UPDATE counters SET n = n + 1 WHERE name = 'outbox.' || NEW.state; END;",
+};
+
+#define STORE_NMIGRATIONS \
+	((int)(sizeof store_migrations / sizeof store_migrations[0]))
+
+#define STORE_PERSON_COLS \
+	"p.id, p.name, p.email, p.organization, p.position, p.lang, p.tags," \
+	" p.created, p.updated"
+
+#define STORE_SESSION_COLS \
+	"s.id, s.uid, s.sequence, s.kind, s.title, s.description, s.location," \
+	" s.url, s.start_utc, s.duration, s.tz, s.start_local, s.capacity," \
+	" s.reminders, s.course_id, s.rrule, s.status, s.cancel_reason," \
+	" (SELECT count(*) FROM enrollments e WHERE e.session_id = s.id" \
+	"  AND e.state = 'enrolled')," \
+	" (SELECT count(*) FROM enrollments e WHERE e.session_id = s.id" \
+	"  AND e.state = 'waitlisted')," \
+	" s.created, s.updated"
+
+/*
+ * Statements. The enrollment ones come in pairs, the session variant
+ * first and the course variant right after it: store_eq() picks one.
+ */
+enum store_q {
+	STORE_Q_BEGIN,
+	STORE_Q_COMMIT,
+	STORE_Q_ROLLBACK,
+	STORE_Q_COUNTS,
+	STORE_Q_AUDIT,
+	STORE_Q_P_ADD,
+	STORE_Q_P_UPDATE,
+	STORE_Q_P_REMOVE,
+	STORE_Q_P_FIND_ID,
+	STORE_Q_P_FIND_EMAIL,
+	STORE_Q_P_GET,
+	STORE_Q_P_GROUPS,
+	STORE_Q_P_ENROLLMENTS,
+	STORE_Q_P_LIST,
+	STORE_Q_G_ADD,
+	STORE_Q_G_REMOVE,
+	STORE_Q_G_FIND,
+	STORE_Q_G_GET,
+	STORE_Q_G_PEOPLE,
+	STORE_Q_G_MEMBER_ADD,
+	STORE_Q_G_MEMBER_DEL,
+	STORE_Q_G_LIST,
+	STORE_Q_G_IDS,
+	STORE_Q_C_EXISTS,
+	STORE_Q_C_SESSIONS,
+	STORE_Q_C_PEOPLE,
+	STORE_Q_S_ADD,
+	STORE_Q_S_UPDATE,
+	STORE_Q_S_CANCEL,
+	STORE_Q_S_GET,
+	STORE_Q_S_ENROLLMENTS,
+	STORE_Q_S_LIST,
+	STORE_Q_E_TARGET,
+	STORE_Q_CE_TARGET,
+	STORE_Q_E_FIND,
+	STORE_Q_CE_FIND,
+	STORE_Q_E_INSERT,
+	STORE_Q_CE_INSERT,
+	STORE_Q_E_DELETE,
+	STORE_Q_CE_DELETE,
+	STORE_Q_E_SHIFT,
+	STORE_Q_CE_SHIFT,
+	STORE_Q_E_HEAD,
+	STORE_Q_CE_HEAD,
+	STORE_Q_E_PROMOTE,
+	STORE_Q_CE_PROMOTE,
+	STORE_Q_E_TARGETS,
+	STORE_Q_CE_TARGETS,
+	STORE_Q_O_LIST,
+	STORE_Q_MAX
+};
+
+static const char *const store_sql[STORE_Q_MAX] = {
+	[STORE_Q_BEGIN] = "BEGIN IMMEDIATE",
+	[STORE_Q_COMMIT] = "COMMIT",
+	[STORE_Q_ROLLBACK] = "ROLLBACK",
+	[STORE_Q_COUNTS] = "SELECT name, n FROM counters",
+	[STORE_Q_AUDIT] = "INSERT INTO audit (at, uid, pid, cmd, args, result)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STORE_Q_P_ADD] = "INSERT INTO people (name, email, organization,"
+	    " position, lang, tags, created, updated)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, '[]'), ?7, ?7)",
+	[STORE_Q_P_UPDATE] = "UPDATE people SET"
+	    " name = CASE WHEN ?1 & 1 THEN ?2 ELSE name END,"
+	    " email = CASE WHEN ?1 & 2 THEN ?3 ELSE email END,"
+	    " organization = CASE WHEN ?1 & 4 THEN ?4 ELSE organization END,"
+	    " position = CASE WHEN ?1 & 8 THEN ?5 ELSE position END,"
+	    " lang = CASE WHEN ?1 & 16 THEN ?6 ELSE lang END,"
+	    " tags = CASE WHEN ?1 & 32 THEN coalesce(?7, '[]') ELSE tags END,"
+	    " updated = ?8 WHERE id = ?9",
+	[STORE_Q_P_REMOVE] = "DELETE FROM people WHERE id = ?1",
+	[STORE_Q_P_FIND_ID] = "SELECT id, email FROM people WHERE id = ?1",
+	[STORE_Q_P_FIND_EMAIL] = "SELECT id, email FROM people WHERE email = ?1",
+	[STORE_Q_P_GET] = "SELECT " STORE_PERSON_COLS " FROM people p"
+	    " WHERE p.id = ?1",
+	[STORE_Q_P_GROUPS] = "SELECT g.name FROM group_members m"
+	    " JOIN groups g ON g.id = m.group_id WHERE m.person_id = ?1"
+	    " ORDER BY g.name",
+	[STORE_Q_P_ENROLLMENTS] = "SELECT s.id, s.title, s.start_utc, e.state"
+	    " FROM enrollments e JOIN sessions s ON s.id = e.session_id"
+	    " WHERE e.person_id = ?1 ORDER BY s.start_utc, s.id",
+	[STORE_Q_P_LIST] = "SELECT " STORE_PERSON_COLS " FROM people p WHERE"
+	    " (?1 IS NULL OR p.organization = ?1 COLLATE NOCASE)"
+	    " AND (?2 = 0 OR p.id IN"
+	    "  (SELECT person_id FROM group_members WHERE group_id = ?2))"
+	    " AND (?3 IS NULL OR EXISTS"
+	    "  (SELECT 1 FROM json_each(p.tags) WHERE value = ?3))"
+	    " ORDER BY p.name, p.id LIMIT ?4",
+	[STORE_Q_G_ADD] = "INSERT INTO groups (name, created) VALUES (?1, ?2)",
+	[STORE_Q_G_REMOVE] = "DELETE FROM groups WHERE id = ?1",
+	[STORE_Q_G_FIND] = "SELECT id FROM groups WHERE name = ?1",
+	[STORE_Q_G_GET] = "SELECT g.name, (SELECT count(*) FROM group_members m"
+	    " WHERE m.group_id = g.id) FROM groups g WHERE g.id = ?1",
+	[STORE_Q_G_PEOPLE] = "SELECT " STORE_PERSON_COLS " FROM group_members m"
+	    " JOIN people p ON p.id = m.person_id WHERE m.group_id = ?1"
+	    " ORDER BY p.name, p.id",
+	[STORE_Q_G_MEMBER_ADD] = "INSERT OR IGNORE INTO group_members"
+	    " (group_id, person_id, created) VALUES (?1, ?2, ?3)",
+	[STORE_Q_G_MEMBER_DEL] = "DELETE FROM group_members"
+	    " WHERE group_id = ?1 AND person_id = ?2",
+	[STORE_Q_G_LIST] = "SELECT g.name, (SELECT count(*) FROM group_members m"
+	    " WHERE m.group_id = g.id) FROM groups g ORDER BY g.name",
+	[STORE_Q_G_IDS] = "SELECT p.id FROM group_members m"
+	    " JOIN people p ON p.id = m.person_id WHERE m.group_id = ?1"
+	    " ORDER BY p.name, p.id",
+	[STORE_Q_C_EXISTS] = "SELECT 1 FROM courses WHERE id = ?1",
+	[STORE_Q_C_SESSIONS] = "SELECT id FROM sessions WHERE course_id = ?1"
+	    " AND status = 'scheduled' ORDER BY start_utc, id",
+	[STORE_Q_C_PEOPLE] = "SELECT person_id FROM course_enrollments"
+	    " WHERE course_id = ?1 AND state = 'enrolled' ORDER BY ord, id",
+	/*
+	 * The UID needs the row's id, so the id is chosen here rather than
+	 * by SQLite (sessions are never deleted, so max + 1 is unique).
+	 */
+	[STORE_Q_S_ADD] = "INSERT INTO sessions (id, uid, kind, title,"
+	    " description, location, url, start_utc, start_local, tz, duration,"
+	    " capacity, reminders, course_id, rrule, created, updated)"
+	    " VALUES ((SELECT coalesce(max(id), 0) + 1 FROM sessions),"
+	    " ?1 || '-' || (SELECT coalesce(max(id), 0) + 1 FROM sessions)"
+	    " || '@' || ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " coalesce(?13, '[]'), nullif(?14, 0), ?15, ?16, ?16)",
+	[STORE_Q_S_UPDATE] = "UPDATE sessions SET kind = ?1, title = ?2,"
+	    " description = ?3, location = ?4, url = ?5, start_utc = ?6,"
+	    " start_local = ?7, tz = ?8, duration = ?9, capacity = ?10,"
+	    " reminders = coalesce(?11, '[]'), course_id = nullif(?12, 0),"
+	    " rrule = ?13, sequence = sequence + ?14, updated = ?15"
+	    " WHERE id = ?16",
+	[STORE_Q_S_CANCEL] = "UPDATE sessions SET status = 'cancelled',"
+	    " cancel_reason = ?1, sequence = sequence + 1, updated = ?2"
+	    " WHERE id = ?3 AND status = 'scheduled'",
+	[STORE_Q_S_GET] = "SELECT " STORE_SESSION_COLS " FROM sessions s"
+	    " WHERE s.id = ?1",
+	[STORE_Q_S_ENROLLMENTS] = "SELECT p.id, p.name, p.email,"
+	    " p.organization, e.state, e.position, e.rsvp, e.attendance,"
+	    " e.created FROM enrollments e JOIN people p ON p.id = e.person_id"
+	    " WHERE e.session_id = ?1 ORDER BY e.state = 'waitlisted',"
+	    " CASE WHEN e.state = 'enrolled' THEN e.ord ELSE e.position END,"
+	    " e.id",
+	[STORE_Q_S_LIST] = "SELECT " STORE_SESSION_COLS " FROM sessions s WHERE"
+	    " (?1 IS NULL OR s.start_utc >= ?1)"
+	    " AND (?2 IS NULL OR s.start_utc < ?2)"
+	    " AND (?3 IS NULL OR s.kind = ?3)"
+	    " AND (?4 IS NULL OR s.status = ?4)"
+	    " AND (?5 = 0 OR s.course_id = ?5)"
+	    " ORDER BY s.start_utc, s.id LIMIT ?6",
+	[STORE_Q_E_TARGET] = "SELECT status, capacity,"
+	    " (SELECT count(*) FROM enrollments WHERE session_id = ?1"
+	    "  AND state = 'enrolled'),"
+	    " (SELECT coalesce(max(position), 0) FROM enrollments"
+	    "  WHERE session_id = ?1 AND state = 'waitlisted')"
+	    " FROM sessions WHERE id = ?1",
+	[STORE_Q_CE_TARGET] = "SELECT status, capacity,"
+	    " (SELECT count(*) FROM course_enrollments WHERE course_id = ?1"
+	    "  AND state = 'enrolled'),"
+	    " (SELECT coalesce(max(position), 0) FROM course_enrollments"
+	    "  WHERE course_id = ?1 AND state = 'waitlisted')"
+	    " FROM courses WHERE id = ?1",
+	[STORE_Q_E_FIND] = "SELECT state, position FROM enrollments"
+	    " WHERE session_id = ?1 AND person_id = ?2",
+	[STORE_Q_CE_FIND] = "SELECT state, position FROM course_enrollments"
+	    " WHERE course_id = ?1 AND person_id = ?2",
+	[STORE_Q_E_INSERT] = "INSERT INTO enrollments (session_id, person_id,"
+	    " state, position, ord, created) VALUES (?1, ?2, ?3, ?4,"
+	    " CASE WHEN ?3 = 'enrolled' THEN (SELECT coalesce(max(ord), 0) + 1"
+	    "  FROM enrollments WHERE session_id = ?1) END, ?5)",
+	[STORE_Q_CE_INSERT] = "INSERT INTO course_enrollments (course_id,"
+	    " person_id, state, position, ord, created) VALUES (?1, ?2, ?3, ?4,"
+	    " CASE WHEN ?3 = 'enrolled' THEN (SELECT coalesce(max(ord), 0) + 1"
+	    "  FROM course_enrollments WHERE course_id = ?1) END, ?5)",
+	[STORE_Q_E_DELETE] = "DELETE FROM enrollments"
+	    " WHERE session_id = ?1 AND person_id = ?2",
+	[STORE_Q_CE_DELETE] = "DELETE FROM course_enrollments"
+	    " WHERE course_id = ?1 AND person_id = ?2",
+	[STORE_Q_E_SHIFT] = "UPDATE enrollments SET position = position - 1"
+	    " WHERE session_id = ?1 AND state = 'waitlisted' AND position > ?2",
+	[STORE_Q_CE_SHIFT] = "UPDATE course_enrollments"
+	    " SET position = position - 1 WHERE course_id = ?1"
+	    " AND state = 'waitlisted' AND position > ?2",
+	[STORE_Q_E_HEAD] = "SELECT e.person_id, p.email FROM enrollments e"
+	    " JOIN people p ON p.id = e.person_id WHERE e.session_id = ?1"
+	    " AND e.state = 'waitlisted' ORDER BY e.position LIMIT 1",
+	[STORE_Q_CE_HEAD] = "SELECT e.person_id, p.email"
+	    " FROM course_enrollments e JOIN people p ON p.id = e.person_id"
+	    " WHERE e.course_id = ?1 AND e.state = 'waitlisted'"
+	    " ORDER BY e.position LIMIT 1",
+	[STORE_Q_E_PROMOTE] = "UPDATE enrollments SET state = 'enrolled',"
+	    " position = NULL, ord = (SELECT coalesce(max(ord), 0) + 1"
+	    "  FROM enrollments WHERE session_id = ?1)"
+	    " WHERE session_id = ?1 AND person_id = ?2",
+	[STORE_Q_CE_PROMOTE] = "UPDATE course_enrollments SET state = 'enrolled',"
+	    " position = NULL, ord = (SELECT coalesce(max(ord), 0) + 1"
+	    "  FROM course_enrollments WHERE course_id = ?1)"
+	    " WHERE course_id = ?1 AND person_id = ?2",
+	[STORE_Q_E_TARGETS] = "SELECT session_id FROM enrollments"
+	    " WHERE person_id = ?1 ORDER BY session_id",
+	[STORE_Q_CE_TARGETS] = "SELECT course_id FROM course_enrollments"
+	    " WHERE person_id = ?1 ORDER BY course_id",
+	[STORE_Q_O_LIST] = "SELECT id, recipient, kind, session_id, state,"
+	    " attempts, next_attempt, last_reply, message_id, created, sent_at"
+	    " FROM outbox WHERE (?1 IS NULL OR state = ?1)"
+	    " AND (?2 = 0 OR session_id = ?2) ORDER BY id DESC LIMIT ?3",
+};
+
+static sqlite3		*store_db;
+static sqlite3_stmt	*store_stmts[STORE_Q_MAX];
+
+/* Map a SQLite result code to the protocol's, with a sentence. */
+static enum lectern_error
+store_fail(int rc, char *err, size_t errlen)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		snprintf(err, errlen, "the database is locked by another "
+		    "process; retry");
+		return LECTERN_E_BUSY;
+	case SQLITE_CONSTRAINT:
+		snprintf(err, errlen, "the change contradicts the stored "
+		    "data (%s)", sqlite3_errmsg(store_db));
+		return LECTERN_E_CONFLICT;
+	default:
+		snprintf(err, errlen, "database error: %s",
+		    store_db != NULL ? sqlite3_errmsg(store_db) : "not open");
+		log_err("store: %s", err);
+		return LECTERN_E_INTERNAL;
+	}
+}
+
+/* The cached statement q, prepared on first use; NULL with err set. */
+static sqlite3_stmt *
+store_stmt(enum store_q q, char *err, size_t errlen)
+{
+	int	 rc;
+
+	if (store_db == NULL) {
+		snprintf(err, errlen, "the database is not open");
+		return NULL;
+	}
+	if (store_stmts[q] == NULL) {
+		rc = sqlite3_prepare_v3(store_db, store_sql[q], -1,
+		    SQLITE_PREPARE_PERSISTENT, &store_stmts[q], NULL);
+		if (rc != SQLITE_OK) {
+			store_fail(rc, err, errlen);
+			store_stmts[q] = NULL;
+			return NULL;
+		}
+	}
+	return store_stmts[q];
+}
+
+/* The session (course == 0) or course variant of an enrollment statement. */
+static enum store_q
+store_eq(enum store_q q, int course)
+{
+	return (enum store_q)(q + (course ? 1 : 0));
+}
+
+static void
+store_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int
+store_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* Step a statement that returns no rows; reset it. */
+static enum lectern_error
+store_run(sqlite3_stmt *st, char *err, size_t errlen)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+store_bind_failed(sqlite3_stmt *st, char *err, size_t errlen)
+{
+	store_done(st);
+	snprintf(err, errlen, "database error: cannot bind a value: %s",
+	    sqlite3_errmsg(store_db));
+	log_err("store: %s", err);
+	return LECTERN_E_INTERNAL;
+}
+
+static json_t *
+store_json_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*s;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	s = sqlite3_column_text(st, i);
+	if (s == NULL)
+		return json_null();
+	return json_stringn((const char *)s,
+	    (size_t)sqlite3_column_bytes(st, i));
+}
+
+static json_t *
+store_json_int(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	return json_integer(sqlite3_column_int64(st, i));
+}
+
+static json_t *
+store_json_time_value(int64_t t)
+{
+	char	 buf[64];
+
+	tz_format_utc(t, buf, sizeof buf);
+	return json_string(buf);
+}
+
+static json_t *
+store_json_time(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	return store_json_time_value(sqlite3_column_int64(st, i));
+}
+
+/* A JSON array stored as text; anything unreadable shows as []. */
+static json_t *
+store_json_array(sqlite3_stmt *st, int i)
+{
+	const char	*s;
+	json_t		*a;
+
+	s = (const char *)sqlite3_column_text(st, i);
+	if (s == NULL)
+		return json_array();
+	a = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+	if (a == NULL || !json_is_array(a)) {
+		json_decref(a);
+		return json_array();
+	}
+	return a;
+}
+
+static void
+store_set(json_t *o, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(o, key, v) != 0)
+		log_fatal("store: out of memory building a reply");
+}
+
+/* A person from STORE_PERSON_COLS starting at column 0. */
+static json_t *
+store_person_json(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "id", store_json_int(st, 0));
+	store_set(o, "name", store_json_text(st, 1));
+	store_set(o, "email", store_json_text(st, 2));
+	store_set(o, "organization", store_json_text(st, 3));
+	store_set(o, "position", store_json_text(st, 4));
+	store_set(o, "lang", store_json_text(st, 5));
+	store_set(o, "tags", store_json_array(st, 6));
+	store_set(o, "created", store_json_time(st, 7));
+	store_set(o, "updated", store_json_time(st, 8));
+	return o;
+}
+
+/* A session from STORE_SESSION_COLS starting at column 0. */
+static json_t *
+store_session_json(sqlite3_stmt *st)
+{
+	json_t	*o;
+	int64_t	 start, duration;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	start = sqlite3_column_int64(st, 8);
+	duration = sqlite3_column_int64(st, 9);
+	store_set(o, "id", store_json_int(st, 0));
+	store_set(o, "uid", store_json_text(st, 1));
+	store_set(o, "sequence", store_json_int(st, 2));
+	store_set(o, "kind", store_json_text(st, 3));
+	store_set(o, "title", store_json_text(st, 4));
+	store_set(o, "description", store_json_text(st, 5));
+	store_set(o, "location", store_json_text(st, 6));
+	store_set(o, "url", store_json_text(st, 7));
+	store_set(o, "start", store_json_time_value(start));
+	store_set(o, "end", store_json_time_value(start + duration * 60));
+	store_set(o, "tz", store_json_text(st, 10));
+	store_set(o, "local_start", store_json_text(st, 11));
+	store_set(o, "duration", json_integer(duration));
+	store_set(o, "capacity", store_json_int(st, 12));
+	store_set(o, "reminders", store_json_array(st, 13));
+	store_set(o, "course", store_json_int(st, 14));
+	store_set(o, "rrule", store_json_text(st, 15));
+	store_set(o, "status", store_json_text(st, 16));
+	store_set(o, "cancel_reason", store_json_text(st, 17));
+	store_set(o, "enrolled", store_json_int(st, 18));
+	store_set(o, "waitlisted", store_json_int(st, 19));
+	store_set(o, "created", store_json_time(st, 20));
+	store_set(o, "updated", store_json_time(st, 21));
+	return o;
+}
+
+/* Run every remaining step of a SELECT into an array of objects. */
+static enum lectern_error
+store_rows(sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out,
+    char *err, size_t errlen)
+{
+	json_t	*a;
+	int	 rc;
+
+	if ((a = json_array()) == NULL)
+		log_fatal("store: out of memory");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_append_new(a, row(st)) != 0)
+			log_fatal("store: out of memory");
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(a);
+		return store_fail(rc, err, errlen);
+	}
+	*out = a;
+	return LECTERN_OK;
+}
+
+/* Run a SELECT of one integer column into a malloc'd array. */
+static enum lectern_error
+store_ids(sqlite3_stmt *st, int64_t **ids, size_t *n, char *err,
+    size_t errlen)
+{
+	int64_t	*v = NULL, *nv;
+	size_t	 len = 0, cap = 0;
+	int	 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(v, cap, sizeof *v)) == NULL)
+				log_fatal("store: out of memory");
+			v = nv;
+		}
+		v[len++] = sqlite3_column_int64(st, 0);
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_fail(rc, err, errlen);
+	}
+	*ids = v;
+	*n = len;
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+store_exec(const char *sql, char *err, size_t errlen)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(store_db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		enum lectern_error	 code;
+
+		code = store_fail(rc, err, errlen);
+		if (code != LECTERN_E_BUSY && msg != NULL)
+			snprintf(err, errlen, "database error: %s", msg);
+		sqlite3_free(msg);
+		return code;
+	}
+	return LECTERN_OK;
+}
+
+/* One integer from a one-row query (a PRAGMA). */
+static int
+store_query_int(const char *sql, int64_t *v)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(store_db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+store_migrate(char *err, size_t errlen)
+{
+	char		 sql[64];
+	int64_t		 version;
+	int		 v;
+
+	if (store_query_int("PRAGMA user_version", &version) == -1) {
+		snprintf(err, errlen, "cannot read the schema version: %s",
+		    sqlite3_errmsg(store_db));
+		return -1;
+	}
+	if (version > STORE_NMIGRATIONS) {
+		snprintf(err, errlen, "the database has schema version %" PRId64
+		    ", newer than this lecternd knows (%d)", version,
+		    STORE_NMIGRATIONS);
+		return -1;
+	}
+	for (v = (int)version; v < STORE_NMIGRATIONS; v++) {
+		if (store_exec("BEGIN IMMEDIATE", err, errlen) != LECTERN_OK)
+			return -1;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (store_exec(store_migrations[v], err, errlen) != LECTERN_OK ||
+		    store_exec(sql, err, errlen) != LECTERN_OK ||
+		    store_exec("COMMIT", err, errlen) != LECTERN_OK) {
+			sqlite3_exec(store_db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The schema version this build migrates to. */
+int
+store_schema_version(void)
+{
+	return STORE_NMIGRATIONS;
+}
+
+/* Open the database at path (or ":memory:") and migrate it forward. */
+int
+store_open(const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*mode;
+	int		 rc, memory;
+
+	if (store_db != NULL) {
+		snprintf(err, errlen, "the database is already open");
+		return -1;
+	}
+	memory = strcmp(path, ":memory:") == 0;
+	rc = sqlite3_open_v2(path, &store_db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open the database: %s", path,
+		    store_db != NULL ? sqlite3_errmsg(store_db) :
+		    sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(store_db, 1);
+	/* Never hang the loop on a lock: fail with busy after 100 ms. */
+	sqlite3_busy_timeout(store_db, 100);
+
+	rc = sqlite3_prepare_v2(store_db, "PRAGMA journal_mode = WAL", -1,
+	    &st, NULL);
+	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: cannot set WAL mode: %s", path,
+		    sqlite3_errmsg(store_db));
+		goto fail;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (!memory && (mode == NULL || strcmp(mode, "wal") != 0)) {
+		snprintf(err, errlen, "%s: the database refuses WAL mode "
+		    "(journal mode %s)", path, mode != NULL ? mode : "unknown");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
+	/* A modest page cache keeps the daemon small (about 2 MiB). */
+	if (store_exec("PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA cache_size = -2000;"
+	    "PRAGMA temp_store = MEMORY;", err, errlen) != LECTERN_OK)
+		goto fail;
+	if (store_migrate(err, errlen) == -1)
+		goto fail;
+	return 0;
+
+fail:
+	sqlite3_finalize(st);
+	sqlite3_close(store_db);
+	store_db = NULL;
+	return -1;
+}
+
+/* Finalize every cached statement and close the database. */
+void
+store_close(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_Q_MAX; i++) {
+		sqlite3_finalize(store_stmts[i]);
+		store_stmts[i] = NULL;
+	}
+	if (store_db != NULL) {
+		if (sqlite3_close(store_db) != SQLITE_OK)
+			log_err("store: close: %s", sqlite3_errmsg(store_db));
+		store_db = NULL;
+	}
+}
+
+/* Begin a write transaction (BEGIN IMMEDIATE: the lock is taken now). */
+enum lectern_error
+store_begin(void)
+{
+	char		 err[256];
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_BEGIN, err, sizeof err)) == NULL)
+		return LECTERN_E_INTERNAL;
+	return store_run(st, err, sizeof err);
+}
+
+/* Commit; on failure the transaction is rolled back. */
+enum lectern_error
+store_commit(void)
+{
+	char			 err[256];
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_COMMIT, err, sizeof err)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if ((code = store_run(st, err, sizeof err)) != LECTERN_OK)
+		store_rollback();
+	return code;
+}
+
+/* Roll back the open transaction, if any. */
+void
+store_rollback(void)
+{
+	char		 err[256];
+	sqlite3_stmt	*st;
+
+	if (store_db == NULL || sqlite3_get_autocommit(store_db))
+		return;
+	if ((st = store_stmt(STORE_Q_ROLLBACK, err, sizeof err)) == NULL)
+		return;
+	if (store_run(st, err, sizeof err) != LECTERN_OK)
+		log_err("store: rollback: %s", err);
+}
+
+/* Read the trigger-kept row counts into c. */
+enum lectern_error
+store_counts(struct store_counts *c, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*name;
+	int64_t		 n;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	if ((st = store_stmt(STORE_Q_COUNTS, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(st, 0);
+		n = sqlite3_column_int64(st, 1);
+		if (name == NULL)
+			continue;
+		if (strcmp(name, "people") == 0)
+			c->people = n;
+		else if (strcmp(name, "groups") == 0)
+			c->groups = n;
+		else if (strcmp(name, "sessions") == 0)
+			c->sessions = n;
+		else if (strcmp(name, "courses") == 0)
+			c->courses = n;
+		else if (strcmp(name, "outbox.queued") == 0)
+			c->queued = n;
+		else if (strcmp(name, "outbox.sent") == 0)
+			c->sent = n;
+		else if (strcmp(name, "outbox.failed") == 0)
+			c->failed = n;
+		else if (strcmp(name, "outbox.expired") == 0)
+			c->expired = n;
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+/* Append one row to the audit table. */
+enum lectern_error
+store_audit(int64_t at, int64_t uid, int64_t pid, const char *cmd,
+    const char *args_json, const char *result, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_AUDIT, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, at) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, uid) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, pid) != SQLITE_OK ||
+	    store_bind_text(st, 4, cmd) != SQLITE_OK ||
+	    store_bind_text(st, 5, args_json != NULL ? args_json : "{}") !=
+	    SQLITE_OK ||
+	    store_bind_text(st, 6, result) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+/* People. */
+
+static enum lectern_error
+store_person_conflict(int rc, const char *email, char *err, size_t errlen)
+{
+	enum lectern_error	 code;
+
+	code = store_fail(rc, err, errlen);
+	if (code == LECTERN_E_CONFLICT)
+		snprintf(err, errlen, "email: %s is already used by another "
+		    "person", email != NULL ? email : "the address");
+	return code;
+}
+
+/* Insert a person; *id gets the new id. */
+enum lectern_error
+store_person_add(const struct store_person *p, int64_t now, int64_t *id,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(STORE_Q_P_ADD, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, p->name) != SQLITE_OK ||
+	    store_bind_text(st, 2, p->email) != SQLITE_OK ||
+	    store_bind_text(st, 3, p->organization) != SQLITE_OK ||
+	    store_bind_text(st, 4, p->position) != SQLITE_OK ||
+	    store_bind_text(st, 5, p->lang) != SQLITE_OK ||
+	    store_bind_text(st, 6, p->tags) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_person_conflict(rc, p->email, err, errlen);
+	*id = sqlite3_last_insert_rowid(store_db);
+	return LECTERN_OK;
+}
+
+/* Change the fields of person id named in p->set. */
+enum lectern_error
+store_person_update(int64_t id, const struct store_person *p, int64_t now,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(STORE_Q_P_UPDATE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int(st, 1, (int)p->set) != SQLITE_OK ||
+	    store_bind_text(st, 2, p->name) != SQLITE_OK ||
+	    store_bind_text(st, 3, p->email) != SQLITE_OK ||
+	    store_bind_text(st, 4, p->organization) != SQLITE_OK ||
+	    store_bind_text(st, 5, p->position) != SQLITE_OK ||
+	    store_bind_text(st, 6, p->lang) != SQLITE_OK ||
+	    store_bind_text(st, 7, p->tags) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 8, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_person_conflict(rc, p->email, err, errlen);
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "person %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	return LECTERN_OK;
+}
+
+/* Delete person id (memberships and enrollments go with it). */
+enum lectern_error
+store_person_remove(int64_t id, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_P_REMOVE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "person %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	return LECTERN_OK;
+}
+
+/* Find a person by email or id; email_out gets the stored address. */
+enum lectern_error
+store_person_find(int64_t id, const char *email, int64_t *id_out,
+    char *email_out, size_t email_len, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*e;
+	int		 rc;
+
+	st = store_stmt(email != NULL ? STORE_Q_P_FIND_EMAIL :
+	    STORE_Q_P_FIND_ID, err, errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	rc = email != NULL ? store_bind_text(st, 1, email) :
+	    sqlite3_bind_int64(st, 1, id);
+	if (rc != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id_out = sqlite3_column_int64(st, 0);
+		if (email_out != NULL) {
+			e = (const char *)sqlite3_column_text(st, 1);
+			snprintf(email_out, email_len, "%s", e != NULL ? e : "");
+		}
+		store_done(st);
+		return LECTERN_OK;
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	if (email != NULL)
+		snprintf(err, errlen, "no person has the email %s", email);
+	else
+		snprintf(err, errlen, "person %" PRId64 " does not exist", id);
+	return LECTERN_E_NOT_FOUND;
+}
+
+static json_t *
+store_text_row(sqlite3_stmt *st)
+{
+	return store_json_text(st, 0);
+}
+
+static json_t *
+store_person_enrollment_row(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "session", store_json_int(st, 0));
+	store_set(o, "title", store_json_text(st, 1));
+	store_set(o, "start", store_json_time(st, 2));
+	store_set(o, "state", store_json_text(st, 3));
+	return o;
+}
+
+/* The person as a new object (the caller owns it). */
+enum lectern_error
+store_person_get(int64_t id, int detail, json_t **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt		*st;
+	json_t			*o = NULL, *a;
+	enum lectern_error	 code;
+	int			 rc;
+
+	if ((st = store_stmt(STORE_Q_P_GET, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = store_person_json(st);
+	store_done(st);
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "person %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	if (detail) {
+		if ((st = store_stmt(STORE_Q_P_GROUPS, err, errlen)) == NULL) {
+			code = LECTERN_E_INTERNAL;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		if ((code = store_rows(st, store_text_row, &a, err, errlen)) !=
+		    LECTERN_OK)
+			goto fail;
+		store_set(o, "groups", a);
+		st = store_stmt(STORE_Q_P_ENROLLMENTS, err, errlen);
+		if (st == NULL) {
+			code = LECTERN_E_INTERNAL;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		if ((code = store_rows(st, store_person_enrollment_row, &a, err,
+		    errlen)) != LECTERN_OK)
+			goto fail;
+		store_set(o, "enrollments", a);
+	}
+	*out = o;
+	return LECTERN_OK;
+
+fail:
+	json_decref(o);
+	return code;
+}
+
+/* The people matching f as a new array (the caller owns it). */
+enum lectern_error
+store_person_list(const struct store_person_filter *f, json_t **out,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_P_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, f->organization) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, f->group_id) != SQLITE_OK ||
+	    store_bind_text(st, 3, f->tag) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, f->limit) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_rows(st, store_person_json, out, err, errlen);
+}
+
+/* Groups. */
+
+/* Insert a group; a name in use (any case) is a conflict. */
+enum lectern_error
+store_group_add(const char *name, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_G_ADD, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, name) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	code = store_run(st, err, errlen);
+	if (code == LECTERN_E_CONFLICT)
+		snprintf(err, errlen, "name: a group named %s already exists",
+		    name);
+	return code;
+}
+
+/* Delete group id; its people stay. */
+enum lectern_error
+store_group_remove(int64_t id, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_G_REMOVE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "group %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	return LECTERN_OK;
+}
+
+/* Find a group by name, case-insensitively. */
+enum lectern_error
+store_group_find(const char *name, int64_t *id, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(STORE_Q_G_FIND, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, name) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	store_done(st);
+	if (rc == SQLITE_ROW)
+		return LECTERN_OK;
+	if (rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	snprintf(err, errlen, "no group is named %s", name);
+	return LECTERN_E_NOT_FOUND;
+}
+
+static json_t *
+store_group_row(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "name", store_json_text(st, 0));
+	store_set(o, "members", store_json_int(st, 1));
+	return o;
+}
+
+/* The group as a new object, with its people if asked. */
+enum lectern_error
+store_group_get(int64_t id, int people, json_t **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt		*st;
+	json_t			*o = NULL, *a;
+	enum lectern_error	 code;
+	int			 rc;
+
+	if ((st = store_stmt(STORE_Q_G_GET, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = store_group_row(st);
+	store_done(st);
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "group %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	if (people) {
+		if ((st = store_stmt(STORE_Q_G_PEOPLE, err, errlen)) == NULL) {
+			code = LECTERN_E_INTERNAL;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		code = store_rows(st, store_person_json, &a, err, errlen);
+		if (code != LECTERN_OK)
+			goto fail;
+		store_set(o, "people", a);
+	}
+	*out = o;
+	return LECTERN_OK;
+
+fail:
+	json_decref(o);
+	return code;
+}
+
+/* Add or remove one member; both are idempotent. */
+enum lectern_error
+store_group_member(int64_t group_id, int64_t person_id, int add,
+    int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt(add ? STORE_Q_G_MEMBER_ADD : STORE_Q_G_MEMBER_DEL, err,
+	    errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, group_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, person_id) != SQLITE_OK ||
+	    (add && sqlite3_bind_int64(st, 3, now) != SQLITE_OK))
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+/* Every group with its member count, as a new array. */
+enum lectern_error
+store_group_list(json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_G_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	return store_rows(st, store_group_row, out, err, errlen);
+}
+
+/* The member ids of a group; *ids is malloc'd. */
+enum lectern_error
+store_group_people(int64_t group_id, int64_t **ids, size_t *n, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_G_IDS, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, group_id);
+	return store_ids(st, ids, n, err, errlen);
+}
+
+/* Courses. */
+
+/* LECTERN_OK if course id exists, else not_found. */
+enum lectern_error
+store_course_exists(int64_t id, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(STORE_Q_C_EXISTS, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc == SQLITE_ROW)
+		return LECTERN_OK;
+	if (rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	snprintf(err, errlen, "course %" PRId64 " does not exist", id);
+	return LECTERN_E_NOT_FOUND;
+}
+
+/* The ids of a course's scheduled sessions; *ids is malloc'd. */
+enum lectern_error
+store_course_sessions(int64_t course_id, int64_t **ids, size_t *n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_C_SESSIONS, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, course_id);
+	return store_ids(st, ids, n, err, errlen);
+}
+
+/* The ids of people enrolled in a course; *ids is malloc'd. */
+enum lectern_error
+store_course_people(int64_t course_id, int64_t **ids, size_t *n, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_C_PEOPLE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, course_id);
+	return store_ids(st, ids, n, err, errlen);
+}
+
+/* Sessions. */
+
+static int
+store_session_bind(sqlite3_stmt *st, int first, const struct store_session *s)
+{
+	if (store_bind_text(st, first, s->kind) != SQLITE_OK ||
+	    store_bind_text(st, first + 1, s->title) != SQLITE_OK ||
+	    store_bind_text(st, first + 2, s->description) != SQLITE_OK ||
+	    store_bind_text(st, first + 3, s->location) != SQLITE_OK ||
+	    store_bind_text(st, first + 4, s->url) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 5, s->start_utc) != SQLITE_OK ||
+	    store_bind_text(st, first + 6, s->start_local) != SQLITE_OK ||
+	    store_bind_text(st, first + 7, s->tz) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 8, s->duration) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 9, s->capacity) != SQLITE_OK ||
+	    store_bind_text(st, first + 10, s->reminders) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 11, s->course_id) != SQLITE_OK ||
+	    store_bind_text(st, first + 12, s->rrule) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+/* Insert a session with its UID; *id gets the new id. */
+enum lectern_error
+store_session_add(const struct store_session *s, const char *uid_random,
+    const char *domain, int64_t now, int64_t *id, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_S_ADD, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, uid_random) != SQLITE_OK ||
+	    store_bind_text(st, 2, domain) != SQLITE_OK ||
+	    store_session_bind(st, 3, s) == -1 ||
+	    sqlite3_bind_int64(st, 16, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	*id = sqlite3_last_insert_rowid(store_db);
+	return LECTERN_OK;
+}
+
+/* Rewrite session id from s, bumping its sequence if asked. */
+enum lectern_error
+store_session_update(int64_t id, const struct store_session *s, int bump,
+    int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_S_UPDATE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_session_bind(st, 1, s) == -1 ||
+	    sqlite3_bind_int(st, 14, bump ? 1 : 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 15, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 16, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "session %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	return LECTERN_OK;
+}
+
+/* Cancel a scheduled session; bumps its sequence. */
+enum lectern_error
+store_session_cancel(int64_t id, const char *reason, int64_t now, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_S_CANCEL, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, reason) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "session %" PRId64 " does not exist or "
+		    "is already cancelled", id);
+		return LECTERN_E_CONFLICT;
+	}
+	return LECTERN_OK;
+}
+
+static json_t *
+store_enrollment_row(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "person", store_json_int(st, 0));
+	store_set(o, "name", store_json_text(st, 1));
+	store_set(o, "email", store_json_text(st, 2));
+	store_set(o, "organization", store_json_text(st, 3));
+	store_set(o, "state", store_json_text(st, 4));
+	store_set(o, "position", store_json_int(st, 5));
+	store_set(o, "rsvp", store_json_text(st, 6));
+	store_set(o, "attendance", store_json_text(st, 7));
+	store_set(o, "created", store_json_time(st, 8));
+	return o;
+}
+
+/* The session as a new object, with enrollments if asked. */
+enum lectern_error
+store_session_get(int64_t id, int enrollments, json_t **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt		*st;
+	json_t			*o = NULL, *a;
+	enum lectern_error	 code;
+	int			 rc;
+
+	if ((st = store_stmt(STORE_Q_S_GET, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = store_session_json(st);
+	store_done(st);
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "session %" PRId64 " does not exist", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	if (enrollments) {
+		st = store_stmt(STORE_Q_S_ENROLLMENTS, err, errlen);
+		if (st == NULL) {
+			code = LECTERN_E_INTERNAL;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		code = store_rows(st, store_enrollment_row, &a, err, errlen);
+		if (code != LECTERN_OK)
+			goto fail;
+		store_set(o, "enrollments", a);
+	}
+	*out = o;
+	return LECTERN_OK;
+
+fail:
+	json_decref(o);
+	return code;
+}
+
+/* The sessions matching f as a new array. */
+enum lectern_error
+store_session_list(const struct store_session_filter *f, json_t **out,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_S_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if ((f->has_from ? sqlite3_bind_int64(st, 1, f->from) :
+	    sqlite3_bind_null(st, 1)) != SQLITE_OK ||
+	    (f->has_to ? sqlite3_bind_int64(st, 2, f->to) :
+	    sqlite3_bind_null(st, 2)) != SQLITE_OK ||
+	    store_bind_text(st, 3, f->kind) != SQLITE_OK ||
+	    store_bind_text(st, 4, f->status) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, f->course_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, f->limit) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_rows(st, store_session_json, out, err, errlen);
+}
+
+/* Enrollments. */
+
+struct store_target {
+	int	 cancelled;
+	int64_t	 capacity, enrolled, last;	/* last: the waitlist's end */
+};
+
+static enum lectern_error
+store_target_read(int course, int64_t target, struct store_target *t,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*status;
+	int		 rc;
+
+	st = store_stmt(store_eq(STORE_Q_E_TARGET, course), err, errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, target);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		status = (const char *)sqlite3_column_text(st, 0);
+		t->cancelled = status != NULL &&
+		    strcmp(status, "cancelled") == 0;
+		t->capacity = sqlite3_column_int64(st, 1);
+		t->enrolled = sqlite3_column_int64(st, 2);
+		t->last = sqlite3_column_int64(st, 3);
+	}
+	store_done(st);
+	if (rc == SQLITE_ROW)
+		return LECTERN_OK;
+	if (rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	snprintf(err, errlen, "%s %" PRId64 " does not exist",
+	    course ? "course" : "session", target);
+	return LECTERN_E_NOT_FOUND;
+}
+
+/* The person's state in target: 0 none, else STORE_ENROLLED/WAITLISTED. */
+static enum lectern_error
+store_enrollment_find(int course, int64_t target, int64_t person,
+    int *state, int64_t *position, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*s;
+	int		 rc;
+
+	st = store_stmt(store_eq(STORE_Q_E_FIND, course), err, errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, target);
+	sqlite3_bind_int64(st, 2, person);
+	*state = 0;
+	*position = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s = (const char *)sqlite3_column_text(st, 0);
+		*state = s != NULL && strcmp(s, "waitlisted") == 0 ?
+		    STORE_WAITLISTED : STORE_ENROLLED;
+		*position = sqlite3_column_int64(st, 1);
+	}
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+/* Enroll people in a session or course, waitlisting beyond capacity. */
+enum lectern_error
+store_enroll(int course, int64_t target, const int64_t *people, size_t n,
+    int64_t now, int *outcomes, int64_t *positions, char *err, size_t errlen)
+{
+	struct store_target	 t;
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+	size_t			 i;
+	int			 state, wait;
+
+	if ((code = store_target_read(course, target, &t, err, errlen)) !=
+	    LECTERN_OK)
+		return code;
+	if (t.cancelled) {
+		snprintf(err, errlen, "%s %" PRId64 " is cancelled",
+		    course ? "course" : "session", target);
+		return LECTERN_E_CONFLICT;
+	}
+	for (i = 0; i < n; i++) {
+		if ((code = store_enrollment_find(course, target, people[i],
+		    &state, &positions[i], err, errlen)) != LECTERN_OK)
+			return code;
+		if (state != 0) {
+			outcomes[i] = STORE_ALREADY;
+			continue;
+		}
+		/* Nobody jumps the queue: with people waiting, newcomers wait. */
+		wait = t.capacity > 0 && (t.enrolled >= t.capacity ||
+		    t.last > 0);
+		st = store_stmt(store_eq(STORE_Q_E_INSERT, course), err,
+		    errlen);
+		if (st == NULL)
+			return LECTERN_E_INTERNAL;
+		if (sqlite3_bind_int64(st, 1, target) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, people[i]) != SQLITE_OK ||
+		    store_bind_text(st, 3, wait ? "waitlisted" : "enrolled") !=
+		    SQLITE_OK ||
+		    (wait ? sqlite3_bind_int64(st, 4, t.last + 1) :
+		    sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 5, now) != SQLITE_OK)
+			return store_bind_failed(st, err, errlen);
+		if ((code = store_run(st, err, errlen)) != LECTERN_OK) {
+			if (code == LECTERN_E_CONFLICT)
+				snprintf(err, errlen, "person %" PRId64
+				    " does not exist", people[i]);
+			return code;
+		}
+		if (wait) {
+			outcomes[i] = STORE_WAITLISTED;
+			positions[i] = ++t.last;
+		} else {
+			outcomes[i] = STORE_ENROLLED;
+			positions[i] = 0;
+			t.enrolled++;
+		}
+	}
+	return LECTERN_OK;
+}
+
+/* Remove a person from a session or course, closing the waitlist gap. */
+enum lectern_error
+store_unenroll(int course, int64_t target, int64_t person, int *removed,
+    char *err, size_t errlen)
+{
+	struct store_target	 t;
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+	int64_t			 position;
+	int			 state;
+
+	*removed = 0;
+	if ((code = store_target_read(course, target, &t, err, errlen)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = store_enrollment_find(course, target, person, &state,
+	    &position, err, errlen)) != LECTERN_OK)
+		return code;
+	if (state == 0)
+		return LECTERN_OK;
+	st = store_stmt(store_eq(STORE_Q_E_DELETE, course), err, errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, target);
+	sqlite3_bind_int64(st, 2, person);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (state == STORE_WAITLISTED) {
+		st = store_stmt(store_eq(STORE_Q_E_SHIFT, course), err, errlen);
+		if (st == NULL)
+			return LECTERN_E_INTERNAL;
+		sqlite3_bind_int64(st, 1, target);
+		sqlite3_bind_int64(st, 2, position);
+		if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+			return code;
+	}
+	*removed = 1;
+	return LECTERN_OK;
+}
+
+/* Move people from the head of the waitlist into free seats. */
+enum lectern_error
+store_promote(int course, int64_t target, int64_t now, json_t *promoted,
+    char *err, size_t errlen)
+{
+	struct store_target	 t;
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+	json_t			*ref;
+	int64_t			 person;
+	int			 rc;
+
+	(void)now;
+	if ((code = store_target_read(course, target, &t, err, errlen)) !=
+	    LECTERN_OK)
+		return code;
+	if (t.cancelled)
+		return LECTERN_OK;
+	while (t.capacity == 0 || t.enrolled < t.capacity) {
+		st = store_stmt(store_eq(STORE_Q_E_HEAD, course), err, errlen);
+		if (st == NULL)
+			return LECTERN_E_INTERNAL;
+		sqlite3_bind_int64(st, 1, target);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			store_done(st);
+			if (rc != SQLITE_DONE)
+				return store_fail(rc, err, errlen);
+			break;
+		}
+		person = sqlite3_column_int64(st, 0);
+		ref = NULL;
+		if (promoted != NULL) {
+			if ((ref = json_object()) == NULL)
+				log_fatal("store: out of memory");
+			store_set(ref, "id", json_integer(person));
+			store_set(ref, "email", store_json_text(st, 1));
+		}
+		store_done(st);
+
+		st = store_stmt(store_eq(STORE_Q_E_PROMOTE, course), err,
+		    errlen);
+		if (st == NULL) {
+			json_decref(ref);
+			return LECTERN_E_INTERNAL;
+		}
+		sqlite3_bind_int64(st, 1, target);
+		sqlite3_bind_int64(st, 2, person);
+		if ((code = store_run(st, err, errlen)) != LECTERN_OK) {
+			json_decref(ref);
+			return code;
+		}
+		st = store_stmt(store_eq(STORE_Q_E_SHIFT, course), err, errlen);
+		if (st == NULL) {
+			json_decref(ref);
+			return LECTERN_E_INTERNAL;
+		}
+		sqlite3_bind_int64(st, 1, target);
+		sqlite3_bind_int64(st, 2, 1);
+		if ((code = store_run(st, err, errlen)) != LECTERN_OK) {
+			json_decref(ref);
+			return code;
+		}
+		if (ref != NULL && json_array_append_new(promoted, ref) != 0)
+			log_fatal("store: out of memory");
+		t.enrolled++;
+	}
+	return LECTERN_OK;
+}
+
+/* The sessions or courses a person is in; *ids is malloc'd. */
+enum lectern_error
+store_targets(int course, int64_t person, int64_t **ids, size_t *n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt(store_eq(STORE_Q_E_TARGETS, course), err, errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, person);
+	return store_ids(st, ids, n, err, errlen);
+}
+
+/* Outbox. */
+
+static json_t *
+store_outbox_row(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "id", store_json_int(st, 0));
+	store_set(o, "to", store_json_text(st, 1));
+	store_set(o, "kind", store_json_text(st, 2));
+	store_set(o, "session", store_json_int(st, 3));
+	store_set(o, "state", store_json_text(st, 4));
+	store_set(o, "attempts", store_json_int(st, 5));
+	store_set(o, "next_attempt", store_json_time(st, 6));
+	store_set(o, "last_reply", store_json_text(st, 7));
+	store_set(o, "message_id", store_json_text(st, 8));
+	store_set(o, "created", store_json_time(st, 9));
+	store_set(o, "sent_at", store_json_time(st, 10));
+	return o;
+}
+
+/* Outbox rows, newest first, as a new array. */
+enum lectern_error
+store_outbox_list(const char *state, int64_t session_id, int64_t limit,
+    json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_O_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, state) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_rows(st, store_outbox_row, out, err, errlen);
+}
