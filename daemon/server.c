@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@
 #include "server.h"
 
 #define SERVER_BATCH		32	/* requests handled per wake-up */
+/* Requests at least this long are followed by malloc_trim(). */
+#define SERVER_TRIM_AFTER	(64 * 1024)
 #define SERVER_BACKLOG		128
 #define SERVER_GROUPS_INLINE	32
 #define SERVER_GROUPS_MAX	65536
@@ -360,6 +363,13 @@ server_client_process(struct server_client *c)
 			server_client_kill(c, "out of memory");
 			return;
 		}
+		/*
+		 * A large request (an import) leaves megabytes of freed,
+		 * fragmented heap that glibc keeps for later; give it back
+		 * so that a long-running daemon stays small.
+		 */
+		if (linelen >= SERVER_TRIM_AFTER)
+			malloc_trim(0);
 		n++;
 		consumed = 1;
 	}
