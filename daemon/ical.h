@@ -1,0 +1,64 @@
+/*
+ * ical.h -- iCalendar objects for invitations (RFC 5545/5546), with libical;
+ * pure. See ../shared/INVITES.md: every line of it is a requirement here.
+ */
+#ifndef ICAL_H
+#define ICAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ical_method { ICAL_REQUEST, ICAL_CANCEL };
+
+struct ical_event {
+	enum ical_method method;
+	const char	*uid;		/* ASCII, on lectern's domain */
+	int		 sequence;
+	int64_t		 dtstamp;	/* UTC: the time this message is rendered */
+	const char	*tz;		/* IANA zone of the session */
+	const char	*start_local;	/* "2026-12-01T15:00:00", wall time in tz */
+	int64_t		 start_utc;	/* the same instant */
+	int		 duration;	/* minutes */
+	const char	*summary;
+	const char	*description;	/* may be NULL; may contain '\n' */
+	const char	*location;	/* may be NULL */
+	const char	*url;		/* may be NULL; also appended to DESCRIPTION by the caller if wanted */
+	const char	*organizer_name;	/* may be "" */
+	const char	*organizer_addr;
+	const char	*attendee_name;		/* may be "" */
+	const char	*attendee_addr;		/* the one recipient */
+	const char	*rrule;		/* RFC 5545 RRULE value, or NULL */
+	const char	*recurrence_id_local;	/* one occurrence: its original wall time in tz, or NULL */
+	const int64_t	*alarms;	/* VALARM offsets, seconds before start (REQUEST only) */
+	size_t		 nalarms;
+	int64_t		 range_end_utc;	/* last instant the calendar must describe (series end), 0 = start + duration */
+};
+
+/*
+ * Render a whole VCALENDAR (METHOD, PRODID, VERSION, one VTIMEZONE, one
+ * VEVENT) as text: CRLF line ends, lines folded at 75 octets without
+ * splitting a UTF-8 character. Returns a malloc'd string, or NULL with err
+ * set when a value cannot be emitted safely (a CR, LF where not allowed,
+ * NUL or control character in an address, URI or TZID; a non-ASCII UID).
+ */
+char *ical_render(const struct ical_event *ev, char *err, size_t errlen);
+
+/*
+ * A compact VTIMEZONE for zone that is correct for [from, to] (UTC): at
+ * most one STANDARD and one DAYLIGHT, yearly RRULE with BYMONTH and BYDAY,
+ * no RDATE, no UNTIL, no BYMONTHDAY, DTSTART after 1601, offsets without
+ * seconds, TZID the plain IANA name. (Exception: a zone whose changes in
+ * the window fit no yearly rule gets one observance per change, without
+ * RRULE, exact for the window only; see ical.c.) Returns the text of the
+ * component
+ * (CRLF, "BEGIN:VTIMEZONE" .. "END:VTIMEZONE\r\n"), malloc'd, or NULL.
+ */
+char *ical_vtimezone(const char *zone, int64_t from, int64_t to);
+
+/*
+ * Free the VTIMEZONE texts that ical_vtimezone keeps (at most 16, each at
+ * most 16 KiB, keyed by zone and years); for tests and shutdown.
+ */
+void ical_cache_clear(void);
+
+#endif
