@@ -294,6 +294,16 @@ csvimport_record_end(const char *text, size_t len, size_t pos, char delim,
 				return i + 1;
 			continue;
 		}
+		/*
+		 * A bare CR outside quotes ends a record for libcsv too (old
+		 * Mac files): count it as a line so that records and line
+		 * numbers stay in step.
+		 */
+		if (c == '\r' && st != QUOTED && (i + 1 == len ||
+		    text[i + 1] != '\n')) {
+			(*newlines)++;
+			return i + 1;
+		}
 		switch (st) {
 		case CELL_START:
 			if (c == '"')

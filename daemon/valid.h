@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-/* Well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
+/* 0 if s is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF), else -1. */
 int valid_utf8(const char *s, size_t len);
 /* Number of code points in valid UTF-8. */
 size_t valid_utf8_len(const char *s);

@@ -33,8 +33,15 @@ $(FB)/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(OBJS)
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_CFLAGS) -o $@ $< $(OBJS) $(FUZZ_LIBS)
+# An archive, as for the unit tests: a target may define a symbol (the
+# server's client count) and then that member is not pulled in.
+$(FB)/liblectern.a: $(OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FB)/liblectern.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_CFLAGS) -o $@ $< $(FB)/liblectern.a $(FUZZ_LIBS)
+
+.SECONDARY:
 .PHONY: run

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    c.rows[i].lang, c.rows[i].tags };
 			for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
 				if (cells[k] != NULL &&
-				    !valid_utf8(cells[k], strlen(cells[k])))
+				    valid_utf8(cells[k], strlen(cells[k])) != 0)
 					abort();
 			}
 			if (c.rows[i].line < 2)

@@ -149,6 +149,17 @@ test_line_numbers(void **state)
 	assert_non_null(strstr(c.errors[2].message, "quote"));
 	csvimport_cleanup(&c);
 
+	/* Old Mac files: a bare CR ends a line, and line numbers follow. */
+	parse_ok(TXT("name,email\rA,a@b.example\rB\r\"C\",c@b.example\r"),
+	    &c);
+	assert_int_equal(c.nrows, 2);
+	assert_int_equal(c.rows[0].line, 2);
+	assert_int_equal(c.rows[1].line, 4);
+	assert_string_equal(c.rows[1].name, "C");
+	assert_int_equal(c.nerrors, 1);
+	assert_int_equal(c.errors[0].line, 3);
+	csvimport_cleanup(&c);
+
 	/* A quote never closed: an error on its line, earlier rows kept. */
 	parse_ok(TXT("name,email\nA,a@b.example\n\"B,b@b.example\nC,c@x\n"),
 	    &c);

@@ -1,0 +1,704 @@
+/*
+ * cmd.c -- the client's command table and the request builders.
+ *
+ * Options are converted generically by args.c from each command's option
+ * table; the build functions here handle operands and the rules that tie
+ * options together (required ones, --session versus --course). All of it
+ * is pure except person import, which reads its file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lectern.h"
+#include "args.h"
+#include "output.h"
+#include "print.h"
+#include "cmd.h"
+
+/* The largest CSV file person import reads (the daemon's limit is lower). */
+#define CMD_FILE_MAX	(64u * 1024 * 1024)
+
+#define CMD_PERSON_OPTIONS(email_help)					\
+	{ "name", ARGS_STRING, "name", "NAME", "full name", 0 },	\
+	{ "email", ARGS_STRING, "email", "EMAIL", email_help, 0 },	\
+	{ "org", ARGS_STRING, "organization", "ORG",			\
+	  "organization (school)", 1 },					\
+	{ "organization", ARGS_STRING, "organization", "ORG", NULL, 1 },\
+	{ "position", ARGS_STRING, "position", "POS",			\
+	  "position (\"teacher of mathematics\")", 1 },			\
+	{ "lang", ARGS_STRING, "lang", "LANG",				\
+	  "language of the messages: en, ru, ...", 1 },			\
+	{ "tag", ARGS_STRINGS, "tags", "TAG",				\
+	  "a tag; repeat the option for several", 1 }
+
+#define CMD_SESSION_OPTIONS						\
+	{ "kind", ARGS_STRING, "kind", "KIND", "webinar, seminar, "	\
+	  "workshop, round_table, master_class, consultation, "	\
+	  "lecture, "							\
+	  "course_meeting, training, business_game, open_lesson, "	\
+	  "conference, pedagogical_council, mentoring or other", 0 },	\
+	{ "title", ARGS_STRING, "title", "TITLE",			\
+	  "the title teachers see", 0 },				\
+	{ "start", ARGS_STRING, "start", "TIME",			\
+	  "\"2026-12-01 15:00\" in --tz, or ISO 8601 with Z or an "	\
+	  "offset", 0 },						\
+	{ "duration", ARGS_DURATION, "duration", "DURATION",		\
+	  "90m, 1h30m, 2d; a bare number is minutes", 0 },		\
+	{ "tz", ARGS_STRING, "tz", "ZONE", "IANA time zone "		\
+	  "(Europe/Moscow); default: the daemon's zone", 0 },		\
+	{ "description", ARGS_STRING, "description", "TEXT",		\
+	  "a longer description (may span lines)", 1 },			\
+	{ "location", ARGS_STRING, "location", "PLACE",			\
+	  "where it takes place", 1 },					\
+	{ "url", ARGS_STRING, "url", "URL",				\
+	  "the link to join (http:// or https://)", 1 },		\
+	{ "capacity", ARGS_COUNT, "capacity", "N", "seats; people "	\
+	  "beyond them join the waitlist; 0: unlimited", 0 },		\
+	{ "remind", ARGS_REMINDERS, "reminders", "LIST", "reminders "	\
+	  "before the start, \"7d,1d,1h\", or none", 0 },		\
+	{ "reminders", ARGS_REMINDERS, "reminders", "LIST", NULL, 0 },	\
+	{ "course", ARGS_ID, "course", "ID",				\
+	  "the course the session belongs to", 1 },			\
+	{ "repeat", ARGS_STRING, "rrule", "RRULE", "an RFC 5545 "	\
+	  "recurrence rule (\"FREQ=MONTHLY;COUNT=4\")", 1 },		\
+	{ "rrule", ARGS_STRING, "rrule", "RRULE", NULL, 1 }
+
+#define CMD_END { NULL, ARGS_FLAG, NULL, NULL, NULL, 0 }
+
+static const struct args_option cmd_none_options[] = {
+	CMD_END
+};
+
+static const struct args_option cmd_person_add_options[] = {
+	CMD_PERSON_OPTIONS("email address (unique)"),
+	CMD_END
+};
+
+static const struct args_option cmd_person_update_options[] = {
+	CMD_PERSON_OPTIONS("a new email address"),
+	{ "clear", ARGS_CLEAR, NULL, "FIELD", "clear an optional field: "
+	  "org, position, lang or tag; repeatable", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_person_ls_options[] = {
+	{ "org", ARGS_STRING, "organization", "ORG",
+	  "only people of this organization", 0 },
+	{ "organization", ARGS_STRING, "organization", "ORG", NULL, 0 },
+	{ "group", ARGS_STRING, "group", "GROUP",
+	  "only members of this group", 0 },
+	{ "tag", ARGS_STRING, "tag", "TAG", "only people with this tag", 0 },
+	{ "limit", ARGS_LIMIT, "limit", "N", "at most N people", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_person_import_options[] = {
+	{ "partial", ARGS_FLAG, "partial", NULL,
+	  "import the valid rows and list the invalid ones", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_session_add_options[] = {
+	CMD_SESSION_OPTIONS,
+	CMD_END
+};
+
+static const struct args_option cmd_session_update_options[] = {
+	CMD_SESSION_OPTIONS,
+	{ "clear", ARGS_CLEAR, NULL, "FIELD", "clear an optional field: "
+	  "description, location, url, course or repeat; repeatable", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_session_cancel_options[] = {
+	{ "reason", ARGS_STRING, "reason", "TEXT",
+	  "the reason, shown in the cancellation", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_session_ls_options[] = {
+	{ "from", ARGS_STRING, "from", "TIME",
+	  "sessions starting at or after TIME", 0 },
+	{ "to", ARGS_STRING, "to", "TIME", "sessions starting before TIME",
+	  0 },
+	{ "kind", ARGS_STRING, "kind", "KIND", "only this kind", 0 },
+	{ "status", ARGS_STRING, "status", "STATUS",
+	  "scheduled or cancelled", 0 },
+	{ "course", ARGS_ID, "course", "ID", "only sessions of this course",
+	  0 },
+	{ "limit", ARGS_LIMIT, "limit", "N", "at most N sessions", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_enroll_options[] = {
+	{ "session", ARGS_ID, "session", "ID", "the session", 0 },
+	{ "course", ARGS_ID, "course", "ID", "the course (instead of a "
+	  "session)", 0 },
+	{ "group", ARGS_STRINGS, "groups", "GROUP", "every member of GROUP; "
+	  "repeatable", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_unenroll_options[] = {
+	{ "session", ARGS_ID, "session", "ID", "the session", 0 },
+	{ "course", ARGS_ID, "course", "ID", "the course (instead of a "
+	  "session)", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_outbox_ls_options[] = {
+	{ "state", ARGS_STRING, "state", "STATE",
+	  "queued, sent, failed or expired", 0 },
+	{ "session", ARGS_ID, "session", "ID",
+	  "only messages about this session", 0 },
+	{ "limit", ARGS_LIMIT, "limit", "N",
+	  "at most N messages (default 100)", 0 },
+	CMD_END
+};
+
+/* An array of person references from words. */
+static json_t *
+cmd_people(char **ops, int nops, char *err, size_t errlen)
+{
+	json_t	*a, *ref;
+	int	 i;
+
+	if ((a = json_array()) == NULL)
+		goto nomem;
+	for (i = 0; i < nops; i++) {
+		if ((ref = args_person(ops[i], err, errlen)) == NULL) {
+			json_decref(a);
+			return NULL;
+		}
+		if (json_array_append_new(a, ref) == -1)
+			goto nomem;
+	}
+	return a;
+nomem:
+	json_decref(a);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+static int
+cmd_build_person_add(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	struct args_parsed	p = { .args = call->args };
+
+	(void)ops;
+	(void)nops;
+	if (args_require(cmd_person_add_options, &p, err, errlen, "name",
+	    "email", NULL) == -1)
+		return CMD_USAGE;
+	return CMD_OK;
+}
+
+static int
+cmd_build_person_update(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	json_t	*ref, *email;
+
+	(void)nops;
+	if (json_object_size(call->args) == 0) {
+		snprintf(err, errlen, "nothing to change: give at least one "
+		    "option");
+		return CMD_USAGE;
+	}
+	if ((ref = args_person(ops[0], err, errlen)) == NULL)
+		return CMD_USAGE;
+	if (json_is_integer(ref))
+		return json_object_set_new(call->args, "id", ref) == 0 ?
+		    CMD_OK : CMD_FAIL;
+	email = json_object_get(call->args, "email");
+	if (json_is_string(email) &&
+	    strcmp(json_string_value(email), ops[0]) != 0) {
+		/*
+		 * The protocol names a person by email only when no new
+		 * address is given, so ask for the id first.
+		 */
+		json_decref(ref);
+		if ((call->lookup = strdup(ops[0])) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return CMD_FAIL;
+		}
+		return CMD_OK;
+	}
+	return json_object_set_new(call->args, "email", ref) == 0 ? CMD_OK :
+	    CMD_FAIL;
+}
+
+static int
+cmd_build_person_ref(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	(void)nops;
+	if (args_person_set(call->args, ops[0], err, errlen) == -1)
+		return CMD_USAGE;
+	return CMD_OK;
+}
+
+/* Read a whole file, or standard input for "-", with a size limit. */
+static int
+cmd_read_file(const char *path, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	FILE	*f;
+	char	*buf = NULL, *grown;
+	size_t	 len = 0, cap = 0, n;
+	int	 e;
+
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CMD_FILE_MAX) {
+				snprintf(err, errlen, "%s is larger than %u "
+				    "MiB", path, CMD_FILE_MAX >> 20);
+				goto fail;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			if ((grown = realloc(buf, cap + 1)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			buf = grown;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				e = errno;
+				snprintf(err, errlen, "cannot read %s: %s",
+				    path, strerror(e));
+				goto fail;
+			}
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf == NULL && (buf = malloc(1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	if (f != stdin)
+		fclose(f);
+	free(buf);
+	return -1;
+}
+
+static int
+cmd_build_person_import(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	const char	*name;
+	json_t		*csv;
+	char		*text;
+	size_t		 len, bad, line, i;
+
+	(void)nops;
+	name = strcmp(ops[0], "-") == 0 ? "stdin" : ops[0];
+	call->file = name;
+	if (cmd_read_file(ops[0], &text, &len, err, errlen) == -1)
+		return CMD_FAIL;
+	if (output_utf8_check(text, len, &bad) == -1) {
+		for (line = 1, i = 0; i < bad; i++)
+			if (text[i] == '\n')
+				line++;
+		snprintf(err, errlen, "%s:%zu: %s; save the file as UTF-8",
+		    name, line, text[bad] == '\0' ? "a NUL byte" :
+		    "not valid UTF-8");
+		free(text);
+		return CMD_FAIL;
+	}
+	csv = json_stringn(text, len);
+	free(text);
+	if (csv == NULL ||
+	    json_object_set_new(call->args, "csv", csv) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return CMD_FAIL;
+	}
+	return CMD_OK;
+}
+
+static int
+cmd_build_group_name(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	json_t	*v;
+
+	(void)nops;
+	if ((v = args_string(ops[0], "the group name", err, errlen)) == NULL)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "name", v) == 0 ? CMD_OK :
+	    CMD_FAIL;
+}
+
+static int
+cmd_build_group_members(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	json_t	*g, *people;
+
+	if ((g = args_string(ops[0], "the group name", err, errlen)) == NULL)
+		return CMD_USAGE;
+	if (json_object_set_new(call->args, "group", g) == -1)
+		return CMD_FAIL;
+	if ((people = cmd_people(ops + 1, nops - 1, err, errlen)) == NULL)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "people", people) == 0 ?
+	    CMD_OK : CMD_FAIL;
+}
+
+static int
+cmd_build_session_add(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	struct args_parsed	p = { .args = call->args };
+
+	(void)ops;
+	(void)nops;
+	if (args_require(cmd_session_add_options, &p, err, errlen, "kind",
+	    "title", "start", "duration", NULL) == -1)
+		return CMD_USAGE;
+	return CMD_OK;
+}
+
+/* The session id operand into "id". */
+static int
+cmd_build_session_id(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	long long	id;
+
+	(void)nops;
+	if (args_integer(ops[0], 1, LLONG_MAX, "session id", &id, err,
+	    errlen) == -1)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "id",
+	    json_integer((json_int_t)id)) == 0 ? CMD_OK : CMD_FAIL;
+}
+
+static int
+cmd_build_session_update(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	if (json_object_size(call->args) == 0) {
+		snprintf(err, errlen, "nothing to change: give at least one "
+		    "option");
+		return CMD_USAGE;
+	}
+	return cmd_build_session_id(call, ops, nops, err, errlen);
+}
+
+/*
+ * enroll and unenroll: --session or --course, or else the first operand is
+ * the session; the other operands are people.
+ */
+static int
+cmd_build_enroll(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	json_t		*people;
+	long long	 id;
+
+	if (json_object_get(call->args, "session") != NULL &&
+	    json_object_get(call->args, "course") != NULL) {
+		snprintf(err, errlen, "give --session or --course, not both");
+		return CMD_USAGE;
+	}
+	if (json_object_get(call->args, "session") == NULL &&
+	    json_object_get(call->args, "course") == NULL) {
+		if (nops == 0) {
+			snprintf(err, errlen, "missing the session: give "
+			    "--session ID, --course ID or the session's id "
+			    "first");
+			return CMD_USAGE;
+		}
+		if (args_integer(ops[0], 1, LLONG_MAX, "session id", &id, err,
+		    errlen) == -1)
+			return CMD_USAGE;
+		if (json_object_set_new(call->args, "session",
+		    json_integer((json_int_t)id)) == -1)
+			return CMD_FAIL;
+		ops++;
+		nops--;
+	}
+	if (nops == 0 && json_object_get(call->args, "groups") == NULL) {
+		snprintf(err, errlen, "name at least one person%s",
+		    strcmp(call->entry->cmd, "enroll") == 0 ?
+		    " or --group" : "");
+		return CMD_USAGE;
+	}
+	if (nops == 0)
+		return CMD_OK;
+	if ((people = cmd_people(ops, nops, err, errlen)) == NULL)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "people", people) == 0 ?
+	    CMD_OK : CMD_FAIL;
+}
+
+const struct cmd_entry cmd_table[] = {
+	{ "status", "status", "",
+	  "show the daemon's version, uptime and counts",
+	  cmd_none_options, 0, 0, NULL, print_status },
+
+	{ "person add", "person.add", "--name NAME --email EMAIL [--org ORG] "
+	  "[--position POS] [--lang LANG] [--tag TAG]...",
+	  "add a person",
+	  cmd_person_add_options, 0, 0, cmd_build_person_add,
+	  print_person_added },
+	{ "person update", "person.update", "PERSON [--name NAME] "
+	  "[--email EMAIL] [--org ORG] [--position POS] [--lang LANG] "
+	  "[--tag TAG]... [--clear FIELD]...",
+	  "change a person's details (--tag replaces all tags)",
+	  cmd_person_update_options, 1, 1, cmd_build_person_update,
+	  print_person_updated },
+	{ "person rm", "person.remove", "PERSON",
+	  "remove a person with their memberships and enrollments",
+	  cmd_none_options, 1, 1, cmd_build_person_ref,
+	  print_person_removed },
+	{ "person show", "person.get", "PERSON",
+	  "show a person, their groups and enrollments",
+	  cmd_none_options, 1, 1, cmd_build_person_ref, print_person },
+	{ "person ls", "person.list", "[--org ORG] [--group GROUP] "
+	  "[--tag TAG] [--limit N]",
+	  "list people, ordered by name",
+	  cmd_person_ls_options, 0, 0, NULL, print_people },
+	{ "person import", "person.import", "FILE [--partial]",
+	  "add or update people from a CSV file (- reads standard input)",
+	  cmd_person_import_options, 1, 1, cmd_build_person_import,
+	  print_import },
+
+	{ "group add", "group.add", "NAME", "add a group",
+	  cmd_none_options, 1, 1, cmd_build_group_name, print_group_added },
+	{ "group rm", "group.remove", "NAME",
+	  "remove a group (its people stay)",
+	  cmd_none_options, 1, 1, cmd_build_group_name,
+	  print_group_removed },
+	{ "group ls", "group.list", "", "list groups and their sizes",
+	  cmd_none_options, 0, 0, NULL, print_groups },
+	{ "group show", "group.get", "NAME", "show a group and its members",
+	  cmd_none_options, 1, 1, cmd_build_group_name, print_group },
+	{ "group add-members", "group.members.add", "GROUP PERSON...",
+	  "add people to a group",
+	  cmd_none_options, 2, -1, cmd_build_group_members, print_members },
+	{ "group rm-members", "group.members.remove", "GROUP PERSON...",
+	  "remove people from a group",
+	  cmd_none_options, 2, -1, cmd_build_group_members, print_members },
+
+	{ "session add", "session.add", "--kind KIND --title TITLE "
+	  "--start TIME --duration DURATION [--tz ZONE] [--description TEXT] "
+	  "[--location PLACE] [--url URL] [--capacity N] [--remind LIST] "
+	  "[--course ID] [--repeat RRULE]",
+	  "schedule a session",
+	  cmd_session_add_options, 0, 0, cmd_build_session_add,
+	  print_session_added },
+	{ "session update", "session.update", "ID [options of session add] "
+	  "[--clear FIELD]...",
+	  "change a session; enrolled people are sent an update",
+	  cmd_session_update_options, 1, 1, cmd_build_session_update,
+	  print_session_updated },
+	{ "session cancel", "session.cancel", "ID [--reason TEXT]",
+	  "cancel a session; enrolled people are sent a cancellation",
+	  cmd_session_cancel_options, 1, 1, cmd_build_session_id,
+	  print_session_cancelled },
+	{ "session show", "session.get", "ID",
+	  "show a session with its enrollments",
+	  cmd_none_options, 1, 1, cmd_build_session_id, print_session },
+	{ "session ls", "session.list", "[--from TIME] [--to TIME] "
+	  "[--kind KIND] [--status STATUS] [--course ID] [--limit N]",
+	  "list sessions, ordered by start",
+	  cmd_session_ls_options, 0, 0, NULL, print_sessions },
+
+	{ "enroll", "enroll", "[--session ID | --course ID] [--group GROUP]... "
+	  "[PERSON...]",
+	  "enroll people in a session or course; they are sent an invitation",
+	  cmd_enroll_options, 0, -1, cmd_build_enroll, print_enroll },
+	{ "unenroll", "unenroll", "[--session ID | --course ID] PERSON...",
+	  "remove people from a session or course",
+	  cmd_unenroll_options, 0, -1, cmd_build_enroll, print_unenroll },
+
+	{ "outbox ls", "outbox.list", "[--state STATE] [--session ID] "
+	  "[--limit N]",
+	  "list messages in the outbox, newest first",
+	  cmd_outbox_ls_options, 0, 0, NULL, print_outbox },
+
+	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+};
+
+/* 1 if name ("person add") is word1 followed by word2 (may be NULL). */
+static int
+cmd_match(const char *name, const char *word1, const char *word2)
+{
+	size_t	n = strlen(word1);
+
+	if (strncmp(name, word1, n) != 0)
+		return 0;
+	if (name[n] == '\0')
+		return 1;
+	return name[n] == ' ' && word2 != NULL &&
+	    strcmp(name + n + 1, word2) == 0 ? 2 : 0;
+}
+
+/* The entry that the first one or two words name. */
+const struct cmd_entry *
+cmd_find(int argc, char **argv, int *used)
+{
+	const struct cmd_entry	*e;
+	int			 m;
+
+	if (argc < 1)
+		return NULL;
+	for (e = cmd_table; e->name != NULL; e++) {
+		m = cmd_match(e->name, argv[0], argc > 1 ? argv[1] : NULL);
+		if (m != 0) {
+			*used = m;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* 1 if the first word of name ("person add") is word. */
+static int
+cmd_noun_of(const char *name, const char *word)
+{
+	size_t	n = strlen(word);
+
+	return strncmp(name, word, n) == 0 &&
+	    (name[n] == ' ' || name[n] == '\0');
+}
+
+/* 1 if word starts some command's name. */
+int
+cmd_is_noun(const char *word)
+{
+	const struct cmd_entry	*e;
+
+	for (e = cmd_table; e->name != NULL; e++) {
+		if (cmd_noun_of(e->name, word))
+			return 1;
+	}
+	return 0;
+}
+
+/* Turn a command's words into a call (arguments owned by call). */
+int
+cmd_build(const struct cmd_entry *e, int argc, char **argv,
+    struct cmd_call *call, char *err, size_t errlen)
+{
+	struct args_parsed	p;
+	int			rc;
+
+	memset(call, 0, sizeof *call);
+	call->entry = e;
+	rc = args_parse(e->options, argc, argv, &p, err, errlen);
+	call->args = p.args;
+	call->json = p.json;
+	p.args = NULL;
+	if (rc == ARGS_HELP) {
+		rc = CMD_HELP;
+		goto out;
+	}
+	if (rc == -1) {
+		rc = CMD_USAGE;
+		goto out;
+	}
+	if (p.noperands < e->min_ops) {
+		snprintf(err, errlen, "missing operand: %s", e->usage);
+		rc = CMD_USAGE;
+		goto out;
+	}
+	if (e->max_ops != -1 && p.noperands > e->max_ops) {
+		snprintf(err, errlen, "unexpected operand \"%.60s\"",
+		    p.operands[e->max_ops]);
+		rc = CMD_USAGE;
+		goto out;
+	}
+	rc = CMD_OK;
+	if (e->build != NULL)
+		rc = e->build(call, p.operands, p.noperands, err, errlen);
+	if (rc == CMD_FAIL && err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+out:
+	args_parsed_cleanup(&p);
+	return rc;
+}
+
+/* Release what cmd_build kept. */
+void
+cmd_call_cleanup(struct cmd_call *call)
+{
+	json_decref(call->args);
+	free(call->lookup);
+	memset(call, 0, sizeof *call);
+}
+
+/* Write the command's usage line. */
+void
+cmd_usage(const struct cmd_entry *e, FILE *out)
+{
+	fprintf(out, "usage: lectern %s%s%s\n", e->name,
+	    e->usage[0] != '\0' ? " " : "", e->usage);
+}
+
+/* Write the command's usage, description and options. */
+void
+cmd_help(const struct cmd_entry *e, FILE *out)
+{
+	const struct args_option	*o;
+	char				 left[64];
+
+	cmd_usage(e, out);
+	fprintf(out, "%c%s.\n\n", toupper((unsigned char)e->about[0]),
+	    e->about + 1);
+	for (o = e->options; o->name != NULL; o++) {
+		if (o->help == NULL)
+			continue;
+		snprintf(left, sizeof left, "--%s%s%s", o->name,
+		    o->metavar != NULL ? " " : "",
+		    o->metavar != NULL ? o->metavar : "");
+		fprintf(out, "  %-22s %s\n", left, o->help);
+	}
+	fprintf(out, "  %-22s %s\n", "--json",
+	    "print the daemon's result as JSON");
+	fprintf(out, "  %-22s %s\n", "-h, --help", "show this help");
+	if (strstr(e->usage, "PERSON") != NULL)
+		fprintf(out, "\nPERSON is a person's id (digits) or email "
+		    "address.\n");
+}
+
+/* Write the commands of one noun (NULL: all) with their descriptions. */
+int
+cmd_list(const char *noun, FILE *out)
+{
+	const struct cmd_entry	*e;
+	char			 left[64];
+	int			 n = 0;
+
+	for (e = cmd_table; e->name != NULL; e++) {
+		if (noun != NULL && !cmd_noun_of(e->name, noun))
+			continue;
+		snprintf(left, sizeof left, "%s", e->name);
+		fprintf(out, "  %-20s %s\n", left, e->about);
+		n++;
+	}
+	return n;
+}
