@@ -787,6 +787,16 @@ commands_person_which(struct commands_ctx *ctx, json_t *args, int64_t *id)
 	    "id: the person's id or email is required");
 }
 
+/* The person named by exactly one of args "id" and "email". */
+static enum lectern_error
+commands_person_only(struct commands_ctx *ctx, json_t *args, int64_t *id)
+{
+	if (commands_has(args, "id") && commands_has(args, "email"))
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "email",
+		    "email: give the person's id or email, not both");
+	return commands_person_which(ctx, args, id);
+}
+
 static enum lectern_error
 commands_person_update_cb(struct commands_ctx *ctx, json_t *args,
     json_t **result)
@@ -859,10 +869,7 @@ commands_person_remove_cb(struct commands_ctx *ctx, json_t *args,
 	enum lectern_error	 code;
 	int64_t			 id = 0;
 
-	if (commands_has(args, "id") && commands_has(args, "email"))
-		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "email",
-		    "email: give the person's id or email, not both");
-	if ((code = commands_person_which(ctx, args, &id)) != LECTERN_OK)
+	if ((code = commands_person_only(ctx, args, &id)) != LECTERN_OK)
 		return code;
 	if ((code = commands_person_leave_all(ctx, id)) != LECTERN_OK)
 		return code;
@@ -880,10 +887,7 @@ commands_person_get_cb(struct commands_ctx *ctx, json_t *args,
 	enum lectern_error	 code;
 	int64_t			 id = 0;
 
-	if (commands_has(args, "id") && commands_has(args, "email"))
-		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "email",
-		    "email: give the person's id or email, not both");
-	if ((code = commands_person_which(ctx, args, &id)) != LECTERN_OK)
+	if ((code = commands_person_only(ctx, args, &id)) != LECTERN_OK)
 		return code;
 	return store_person_get(id, 1, result, ctx->err, sizeof ctx->err);
 }

@@ -189,4 +189,58 @@ enum lectern_error store_course_people(int64_t course_id, int64_t **ids,
 enum lectern_error store_outbox_list(const char *state, int64_t session_id,
     int64_t limit, json_t **out, char *err, size_t errlen);
 
+/* The people enrolled (not waitlisted) in a session, in enrolment order. */
+enum lectern_error store_session_people(int64_t session_id, int64_t **ids,
+    size_t *n, char *err, size_t errlen);
+
+/* A new outbox row: a whole rendered message and when to send it. */
+struct store_outbox_new {
+	int64_t		 session_id;	/* 0: none */
+	int64_t		 person_id;	/* 0: none */
+	const char	*recipient;	/* bare address (the envelope RCPT) */
+	const char	*kind;		/* invite, update, cancel, reminder, waitlist */
+	const char	*message_id;	/* without <> */
+	const char	*message;	/* the RFC 5322 message, CRLF */
+	size_t		 len;
+	int64_t		 next_attempt;	/* first try (usually now) */
+	int64_t		 expires;	/* useless after this instant: 0 = never */
+};
+/* Queue m (inside the caller's transaction). */
+enum lectern_error store_outbox_add(const struct store_outbox_new *m,
+    int64_t now, int64_t *id, char *err, size_t errlen);
+
+/* A queued message handed to delivery; fields malloc'd. */
+struct store_outbox_msg {
+	int64_t		 id;
+	char		*recipient;
+	char		*message;
+	size_t		 len;
+	int64_t		 attempts;
+	int64_t		 expires;
+};
+/*
+ * Up to max queued messages due at or before now (next_attempt <= now),
+ * oldest due first, skipping the ids in skip[0..nskip) (those in flight).
+ * *msgs is malloc'd; free with store_outbox_msgs_free.
+ */
+enum lectern_error store_outbox_due(int64_t now, size_t max,
+    const int64_t *skip, size_t nskip, struct store_outbox_msg **msgs,
+    size_t *n, char *err, size_t errlen);
+void store_outbox_msgs_free(struct store_outbox_msg *msgs, size_t n);
+/* The earliest next_attempt of a queued message, or 0 when none is queued. */
+enum lectern_error store_outbox_next(int64_t *when, char *err, size_t errlen);
+/* Outcomes (each in the caller's transaction; attempts grows by one). */
+enum lectern_error store_outbox_sent(int64_t id, int64_t now,
+    const char *reply, char *err, size_t errlen);
+enum lectern_error store_outbox_defer(int64_t id, int64_t next_attempt,
+    const char *reply, char *err, size_t errlen);
+enum lectern_error store_outbox_fail(int64_t id, const char *reply,
+    char *err, size_t errlen);
+/* Mark queued messages whose expires has passed as expired; *n how many. */
+enum lectern_error store_outbox_expire(int64_t now, int64_t *n, char *err,
+    size_t errlen);
+/* Re-queue message id (0: every failed and expired one) for now; *n how many. */
+enum lectern_error store_outbox_requeue(int64_t id, int64_t now, int64_t *n,
+    char *err, size_t errlen);
+
 #endif

@@ -12,7 +12,17 @@ sock=var/lectern.sock
 L="$B/lectern -s $sock"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "lectern $*"; $L "$@"; }
+run() {
+	printf '$ lectern'
+	for a in "$@"; do
+		case $a in
+		*[!A-Za-z0-9@._:/,=+-]*) printf " '%s'" "$a" ;;
+		*) printf ' %s' "$a" ;;
+		esac
+	done
+	printf '\n'
+	$L "$@"
+}
 
 # A fresh tour every time: the demo's state lives only under ./var.
 if [ -S "$sock" ] && $L status >/dev/null 2>&1; then

@@ -1,0 +1,77 @@
+/*
+ * mail.h -- whole RFC 5322 messages for teachers: the text from templates
+ * (config/templates/<lang>/), the MIME structure, the headers; pure apart
+ * from loading the templates once at start.
+ *
+ * The message is rendered once, stored whole in the outbox and sent byte
+ * for byte as stored (a retry or a restart re-sends identical bytes with
+ * the same Message-ID). That is why the MIME structure is written here and
+ * not with curl_mime, which composes the body (with a fresh random
+ * boundary) at transfer time.
+ */
+#ifndef MAIL_H
+#define MAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mail_kind {
+	MAIL_INVITE,		/* REQUEST: a new invitation */
+	MAIL_UPDATE,		/* REQUEST: the session changed ("Updated: ...") */
+	MAIL_CANCEL,		/* CANCEL: cancelled, or the person was unenrolled */
+	MAIL_REMINDER,		/* no calendar part */
+	MAIL_WAITLIST,		/* no calendar part: "you are on the waiting list" */
+};
+
+/* What a message says; strings borrowed, optional ones NULL. */
+struct mail_message {
+	enum mail_kind	 kind;
+	const char	*lang;		/* template language; unknown -> the default */
+	const char	*from_name;	/* organizer display name, may be "" */
+	const char	*from_addr;
+	const char	*to_name;	/* may be "" */
+	const char	*to_addr;
+	const char	*domain;	/* Message-ID right-hand side */
+	int64_t		 date;		/* Date header (UTC seconds) */
+	/* The session, for the templates. */
+	const char	*session_kind;	/* "webinar", ... */
+	const char	*title;
+	const char	*description;
+	const char	*location;
+	const char	*url;
+	const char	*course;	/* course title */
+	const char	*reason;	/* cancellation reason */
+	const char	*tz;
+	int64_t		 start_utc;
+	int		 duration;	/* minutes */
+	const char	*rrule;		/* shown in words if set */
+	int		 waitlist_position;
+	int64_t		 remind_before;	/* reminders: seconds before start */
+	/* The calendar part (CRLF text from ical_render), NULL for none. */
+	const char	*ical;
+	const char	*ical_method;	/* "REQUEST" or "CANCEL"; must equal METHOD: in ical */
+};
+
+/*
+ * Load the templates under dir (dir/<lang>/...); default_lang must exist.
+ * Returns 0, or -1 with err naming the file and problem.
+ */
+int mail_start(const char *dir, const char *default_lang, char *err,
+    size_t errlen);
+void mail_stop(void);
+
+/*
+ * Render m as a whole message: CRLF only, no bare LF, no line over 998
+ * octets, every header ASCII (RFC 2047 encoded-words for non-ASCII text,
+ * never splitting a UTF-8 character), no CR/LF/NUL from any value in any
+ * header. Structure: multipart/mixed { multipart/alternative { text/plain,
+ * text/html, text/calendar; method=M; charset=UTF-8 }, application/ics
+ * invite.ics (identical to the inline part) }; without a calendar part a
+ * multipart/alternative of text and html. Returns the malloc'd message
+ * (length in *len) and, in *message_id (malloc'd, without <>), its
+ * Message-ID; NULL with err set when a value cannot be emitted safely.
+ */
+char *mail_render(const struct mail_message *m, size_t *len,
+    char **message_id, char *err, size_t errlen);
+
+#endif
