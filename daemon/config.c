@@ -116,7 +116,7 @@ enum {
 	CONFIG_K_IDLE_TIMEOUT, CONFIG_K_MAX_OUTPUT,
 	CONFIG_K_URL, CONFIG_K_FROM, CONFIG_K_DOMAIN, CONFIG_K_USERNAME,
 	CONFIG_K_PASSWORD_FILE, CONFIG_K_TLS, CONFIG_K_MAX_CONNECTIONS,
-	CONFIG_K_RETRY_INITIAL, CONFIG_K_RETRY_MAX,
+	CONFIG_K_RETRY_INITIAL, CONFIG_K_RETRY_MAX, CONFIG_K_TEMPLATES,
 	CONFIG_K_REMINDERS, CONFIG_K_ALARM,
 	CONFIG_NKEYS
 };
@@ -164,6 +164,8 @@ static const struct config_key config_keys[CONFIG_NKEYS] = {
 	    config_set_seconds64, CONFIG_OFF(retry_initial), 1, 86400, 0 },
 	[CONFIG_K_RETRY_MAX] = { "mail", "retry_max", config_set_seconds64,
 	    CONFIG_OFF(retry_max), 1, 7 * 86400, 0 },
+	[CONFIG_K_TEMPLATES] = { "mail", "templates", config_set_path,
+	    CONFIG_OFF(templates), 0, 0, 0 },
 	[CONFIG_K_REMINDERS] = { "reminders", "default", config_set_reminders,
 	    0, 0, 0, 1 },
 	[CONFIG_K_ALARM] = { "reminders", "alarm_in_invite", config_set_bool,
@@ -1090,6 +1092,8 @@ config_finish(struct config_parse *p)
 	if (cfg->lang == NULL)
 		cfg->lang = config_xstrdup("en");
 
+	if (cfg->templates == NULL)
+		cfg->templates = config_xstrdup(LECTERN_DATADIR "/templates");
 	if (cfg->mail_url == NULL) {
 		cfg->maildir = config_join(cfg->state_dir, "maildir");
 		cfg->mail_url = config_cat("maildir:", "", cfg->maildir);
@@ -1214,6 +1218,7 @@ config_cleanup(struct config *cfg)
 	free(cfg->domain);
 	free(cfg->username);
 	free(cfg->password_file);
+	free(cfg->templates);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->coordinator_gid = (gid_t)-1;
 }

@@ -67,7 +67,11 @@ void mail_stop(void);
  * header. Structure: multipart/mixed { multipart/alternative { text/plain,
  * text/html, text/calendar; method=M; charset=UTF-8 }, application/ics
  * invite.ics (identical to the inline part) }; without a calendar part a
- * multipart/alternative of text and html. Returns the malloc'd message
+ * multipart/alternative of text and html. ical is required for
+ * MAIL_INVITE, MAIL_UPDATE (REQUEST) and MAIL_CANCEL (CANCEL) and ignored
+ * for the others; it must have one METHOD equal to ical_method, exactly
+ * one ATTENDEE (to_addr) and the ORGANIZER from_addr, or the message is
+ * refused. Returns the malloc'd message
  * (length in *len) and, in *message_id (malloc'd, without <>), its
  * Message-ID; NULL with err set when a value cannot be emitted safely.
  */

@@ -1,0 +1,2178 @@
+/*
+ * mail.c -- whole RFC 5322 messages for teachers: text from templates, the
+ * MIME structure and the headers. See ../shared/INVITES.md ("Message")
+ * and config/templates/README for the template format.
+ *
+ * Everything a message says comes from outside (titles, names, addresses,
+ * descriptions), so every value is checked once more here even though the
+ * commands module already refused bad input: an address or a header text
+ * with a control character is refused, header text that is not plain
+ * ASCII (or that merely looks like an RFC 2047 encoded-word) is written as
+ * encoded-words, and body parts that are not short-lined ASCII are base64.
+ * The finished message is linted (CRLF only, lines <= 998 octets, ASCII
+ * headers) before it is returned: a bug here must refuse a message, never
+ * send a broken one.
+ *
+ * Templates are read once by mail_start(); rendering does no I/O apart
+ * from getrandom() for the Message-ID.
+ */
+#include <sys/types.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "lectern.h"
+#include "tz.h"
+#include "valid.h"
+#include "mail.h"
+
+/* Largest template or lang.conf file. */
+#define MAIL_FILE_MAX	65536
+/* Most languages under the template directory. */
+#define MAIL_LANGS_MAX	64
+#define MAIL_KINDS_MAX	32
+/* Longest subject and display name, in code points, after expansion. */
+#define MAIL_SUBJECT_MAX 2000
+#define MAIL_NAME_MAX	1000
+/* Header lines are folded before this many octets (RFC 5322 2.1.1: 78). */
+#define MAIL_FOLD	76
+/* RFC 2047: an encoded-word is at most 75 characters. */
+#define MAIL_EW_MAX	75
+#define MAIL_EW_OVERHEAD 12	/* "=?UTF-8?B?" and "?=" */
+/* RFC 5322 2.1.1 hard limit, CRLF not counted. */
+#define MAIL_LINE_MAX	998
+#define MAIL_B64_LINE	76
+#define MAIL_ID_BYTES	16
+
+/* The template files, indexed by enum mail_kind. */
+static const char *const mail_tmpl_files[] = {
+	"invite.txt", "update.txt", "cancel.txt", "reminder.txt",
+	"waitlist.txt",
+};
+#define MAIL_NTMPL (sizeof mail_tmpl_files / sizeof mail_tmpl_files[0])
+
+/* Placeholders of the message templates. */
+enum mail_ph {
+	MAIL_PH_TITLE, MAIL_PH_KIND, MAIL_PH_DATE, MAIL_PH_DATE_SHORT,
+	MAIL_PH_TIME, MAIL_PH_END_TIME, MAIL_PH_TZ, MAIL_PH_TZNAME,
+	MAIL_PH_DURATION, MAIL_PH_URL, MAIL_PH_LOCATION, MAIL_PH_DESCRIPTION,
+	MAIL_PH_COURSE, MAIL_PH_REASON, MAIL_PH_NAME, MAIL_PH_ORGANIZER,
+	MAIL_PH_POSITION, MAIL_PH_REPEAT, MAIL_PH_STARTS_IN, MAIL_NPH
+};
+static const char *const mail_ph_names[MAIL_NPH] = {
+	"title", "kind", "date", "date_short", "time", "end_time", "tz",
+	"tzname", "duration", "url", "location", "description", "course",
+	"reason", "name", "organizer", "position", "repeat", "starts_in",
+};
+
+/* Keys of lang.conf; "kind.<name>" keys follow for every session kind. */
+enum mail_key {
+	MAIL_K_MONTHS, MAIL_K_WEEKDAYS, MAIL_K_DATE, MAIL_K_DATE_SHORT,
+	MAIL_K_MINUTE, MAIL_K_HOUR, MAIL_K_DAY, MAIL_K_WEEK, MAIL_K_MONTH,
+	MAIL_K_YEAR, MAIL_K_TIMES, MAIL_K_R_DAILY, MAIL_K_R_WEEKLY,
+	MAIL_K_R_MONTHLY, MAIL_K_R_YEARLY, MAIL_K_R_EVERY, MAIL_K_R_COUNT,
+	MAIL_K_R_UNTIL, MAIL_K_R_BYDAY, MAIL_K_KIND
+};
+#define MAIL_NKEYS	(MAIL_K_KIND + MAIL_KINDS_MAX)
+static const char *const mail_key_names[MAIL_K_KIND] = {
+	"months", "weekdays", "date", "date_short", "minute", "hour", "day",
+	"week", "month", "year", "times", "repeat.daily", "repeat.weekly",
+	"repeat.monthly", "repeat.yearly", "repeat.every", "repeat.count",
+	"repeat.until", "repeat.byday",
+};
+
+/* Placeholders of the date patterns and the repeat phrases. */
+static const char *const mail_date_names[] = {
+	"weekday", "day", "dd", "month", "mm", "year",
+};
+static const char *const mail_every_names[] = { "n", "unit" };
+static const char *const mail_count_names[] = { "n", "times" };
+static const char *const mail_until_names[] = { "date" };
+static const char *const mail_byday_names[] = { "days" };
+#define MAIL_N(a) (sizeof (a) / sizeof (a)[0])
+
+static const char *const mail_rfc_days[] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+};
+static const char *const mail_rfc_months[] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+	"Nov", "Dec",
+};
+static const char mail_b64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A growing string; on allocation failure it stays failed. */
+struct mail_buf {
+	char	*s;
+	size_t	 len, cap;
+	int	 failed;
+};
+
+struct mail_tmpl {
+	char	*subject;	/* the template after "Subject: " */
+	char	*body;		/* the rest, LF line ends */
+};
+
+struct mail_lang {
+	char		 tag[16];
+	char		*keys[MAIL_NKEYS];
+	struct mail_tmpl tmpl[MAIL_NTMPL];
+};
+
+struct mail_set {
+	struct mail_lang *langs;
+	size_t		  nlangs;
+	size_t		  def;
+};
+
+/* Session kinds, from valid_kinds(): kind.<name> keys of lang.conf. */
+static char	mail_kinds[MAIL_KINDS_MAX][32];
+static size_t	mail_nkinds;
+static struct mail_set *mail_templates;
+
+/* The values of one message's placeholders. */
+struct mail_vals {
+	const char	*v[MAIL_NPH];
+	char		 date[256], date_short[256], time[16], end_time[400];
+	char		 tzname[64], duration[256], position[24], repeat[1024];
+	char		 starts_in[256];
+	struct mail_buf	 description, reason;
+};
+
+/* One body part of a message, encoded. */
+struct mail_part {
+	const char	*type;		/* Content-Type value */
+	const char	*extra;		/* further header lines (CRLF each) or "" */
+	struct mail_buf	 enc;		/* encoded body, ends with CRLF */
+	const char	*cte;		/* "7bit" or "base64" */
+};
+
+static void mail_error(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void mail_buf_fmt(struct mail_buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+mail_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void
+mail_buf_add(struct mail_buf *b, const char *s, size_t n)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (b->failed)
+		return;
+	if (n > SIZE_MAX / 2 - b->len - 1) {
+		b->failed = 1;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap == 0 ? 256 : b->cap;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->s, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+mail_buf_str(struct mail_buf *b, const char *s)
+{
+	mail_buf_add(b, s, strlen(s));
+}
+
+static void
+mail_buf_fmt(struct mail_buf *b, const char *fmt, ...)
+{
+	char	tmp[512];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		b->failed = 1;	/* only short fixed pieces come here */
+		return;
+	}
+	mail_buf_add(b, tmp, (size_t)n);
+}
+
+static void
+mail_buf_free(struct mail_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->failed = 0;
+}
+
+/* The text of b (never NULL), or NULL if it failed. */
+static const char *
+mail_buf_get(struct mail_buf *b)
+{
+	if (b->failed)
+		return NULL;
+	if (b->s == NULL)
+		mail_buf_add(b, "", 0);
+	return b->failed ? NULL : b->s;
+}
+
+static int
+mail_is_blank(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Expand the {name} placeholders of tpl[0..len) into out (NULL: only
+ * check). names[0..n) are the known names and vals (NULL: only check)
+ * their values, NULL meaning empty. "{{" and "}}" stand for braces.
+ * Counts placeholders in *nph and those that were empty in *nempty.
+ * Returns 0, or -1 with a sentence in err.
+ */
+static int
+mail_subst(const char *tpl, size_t len, const char *const *names, size_t n,
+    const char *const *vals, struct mail_buf *out, int *nph, int *nempty,
+    char *err, size_t errlen)
+{
+	const char	*v;
+	size_t		 i = 0, j, k;
+
+	*nph = *nempty = 0;
+	while (i < len) {
+		if ((tpl[i] == '{' || tpl[i] == '}') && i + 1 < len &&
+		    tpl[i + 1] == tpl[i]) {
+			if (out != NULL)
+				mail_buf_add(out, tpl + i, 1);
+			i += 2;
+			continue;
+		}
+		if (tpl[i] == '}') {
+			mail_error(err, errlen, "column %zu: a lone '}' "
+			    "(write '}}' for a brace)", i + 1);
+			return -1;
+		}
+		if (tpl[i] != '{') {
+			for (j = i; j < len && tpl[j] != '{' && tpl[j] != '}';
+			    j++)
+				;
+			if (out != NULL)
+				mail_buf_add(out, tpl + i, j - i);
+			i = j;
+			continue;
+		}
+		for (j = i + 1; j < len && ((tpl[j] >= 'a' && tpl[j] <= 'z') ||
+		    tpl[j] == '_'); j++)
+			;
+		if (j >= len || tpl[j] != '}' || j == i + 1 || j - i > 32) {
+			mail_error(err, errlen, "column %zu: malformed "
+			    "placeholder (write '{{' for a brace)", i + 1);
+			return -1;
+		}
+		for (k = 0; k < n; k++) {
+			if (strlen(names[k]) == j - i - 1 &&
+			    memcmp(names[k], tpl + i + 1, j - i - 1) == 0)
+				break;
+		}
+		if (k == n) {
+			mail_error(err, errlen, "unknown placeholder {%.*s}",
+			    (int)(j - i - 1), tpl + i + 1);
+			return -1;
+		}
+		(*nph)++;
+		v = vals != NULL ? vals[k] : NULL;
+		if (v == NULL || *v == '\0')
+			(*nempty)++;
+		else if (out != NULL)
+			mail_buf_str(out, v);
+		i = j + 1;
+	}
+	return 0;
+}
+
+/* Expand a short pattern into buf; 0, or -1 if it does not fit. */
+static int
+mail_subst_buf(const char *tpl, const char *const *names, size_t n,
+    const char *const *vals, char *buf, size_t len)
+{
+	struct mail_buf	b = { 0 };
+	int		nph, nempty, rc = -1;
+
+	if (mail_subst(tpl, strlen(tpl), names, n, vals, &b, &nph, &nempty,
+	    NULL, 0) == -1 || mail_buf_get(&b) == NULL ||
+	    b.len >= len)
+		goto fail;
+	memcpy(buf, b.s, b.len + 1);
+	rc = 0;
+fail:
+	mail_buf_free(&b);
+	return rc;
+}
+
+/* Read a whole small file; valid UTF-8 without NUL. */
+static char *
+mail_read(const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+	char	*text = NULL;
+	size_t	 n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		mail_error(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((text = malloc(MAIL_FILE_MAX + 1)) == NULL) {
+		mail_error(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	n = fread(text, 1, MAIL_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		mail_error(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	if (n > MAIL_FILE_MAX) {
+		mail_error(err, errlen, "%s: larger than %d bytes", path,
+		    MAIL_FILE_MAX);
+		goto fail;
+	}
+	text[n] = '\0';
+	if (memchr(text, '\0', n) != NULL || valid_utf8(text, n) == -1) {
+		mail_error(err, errlen, "%s: not UTF-8 text", path);
+		goto fail;
+	}
+	fclose(f);
+	return text;
+fail:
+	free(text);
+	fclose(f);
+	return NULL;
+}
+
+/*
+ * The next line of text at *pos: its start and length without CR LF / LF;
+ * 0 at the end.
+ */
+static int
+mail_next_line(const char *text, size_t *pos, const char **line, size_t *len)
+{
+	const char	*s = text + *pos, *nl;
+
+	if (*s == '\0')
+		return 0;
+	*line = s;
+	if ((nl = strchr(s, '\n')) == NULL) {
+		*len = strlen(s);
+		*pos += *len;
+	} else {
+		*len = nl - s;
+		*pos += *len + 1;
+	}
+	if (*len > 0 && s[*len - 1] == '\r')
+		(*len)--;
+	return 1;
+}
+
+/* 0 if line has no control character (TAB allowed; C1 too is refused). */
+static int
+mail_line_clean(const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
+			return -1;
+		if (u[i] == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 &&
+		    u[i + 1] <= 0x9f)
+			return -1;
+	}
+	return 0;
+}
+
+static char *
+mail_strndup(const char *s, size_t n)
+{
+	char	*p;
+
+	if ((p = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Load one message template: "Subject: ..." then the body. */
+static int
+mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
+    size_t errlen)
+{
+	struct mail_buf	 body = { 0 };
+	char		*text, why[256];
+	const char	*line;
+	size_t		 pos = 0, len;
+	int		 lineno = 0, nph, nempty, rc = -1;
+
+	if ((text = mail_read(path, err, errlen)) == NULL)
+		return -1;
+	while (mail_next_line(text, &pos, &line, &len)) {
+		lineno++;
+		if (mail_line_clean(line, len) == -1) {
+			mail_error(err, errlen, "%s:%d: control character",
+			    path, lineno);
+			goto fail;
+		}
+		if (mail_subst(line, len, mail_ph_names, MAIL_NPH, NULL, NULL,
+		    &nph, &nempty, why, sizeof why) == -1) {
+			mail_error(err, errlen, "%s:%d: %s", path, lineno,
+			    why);
+			goto fail;
+		}
+		if (lineno > 1) {
+			mail_buf_add(&body, line, len);
+			mail_buf_add(&body, "\n", 1);
+			continue;
+		}
+		if (len < 9 || memcmp(line, "Subject: ", 9) != 0 ||
+		    mail_is_blank(line + 9, len - 9)) {
+			mail_error(err, errlen, "%s:%d: the first line must "
+			    "be \"Subject: ...\"", path, lineno);
+			goto fail;
+		}
+		/* A multi-line value can never make a subject. */
+		if (memmem(line, len, "{description}", 13) != NULL) {
+			mail_error(err, errlen, "%s:%d: {description} cannot "
+			    "be used in the subject", path, lineno);
+			goto fail;
+		}
+		if ((t->subject = mail_strndup(line + 9, len - 9)) == NULL) {
+			mail_error(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+	}
+	if (lineno == 0) {
+		mail_error(err, errlen, "%s:1: empty file; the first line "
+		    "must be \"Subject: ...\"", path);
+		goto fail;
+	}
+	if (mail_buf_get(&body) == NULL) {
+		mail_error(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	t->body = body.s;
+	body.s = NULL;
+	rc = 0;
+fail:
+	mail_buf_free(&body);
+	free(text);
+	return rc;
+}
+
+/* The idx'th item of a comma-separated list, trimmed; -1 if none. */
+static int
+mail_list_item(const char *list, size_t idx, char *buf, size_t len)
+{
+	const char	*s = list, *e;
+	size_t		 i, n;
+
+	for (i = 0; i < idx; i++) {
+		if ((s = strchr(s, ',')) == NULL)
+			return -1;
+		s++;
+	}
+	if ((e = strchr(s, ',')) == NULL)
+		e = s + strlen(s);
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	n = e - s;
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static size_t
+mail_list_count(const char *list)
+{
+	size_t	n = 1;
+
+	for (; *list != '\0'; list++) {
+		if (*list == ',')
+			n++;
+	}
+	return n;
+}
+
+/* Check a lang.conf value once it is read; why gets the problem. */
+static int
+mail_check_key(size_t k, const char *v, char *why, size_t whylen)
+{
+	const char *const	*names = NULL;
+	char			 item[256];
+	size_t			 n = 0, i, want = 0, cnt;
+	int			 nph, nempty;
+
+	switch (k) {
+	case MAIL_K_MONTHS:
+		want = 12;
+		break;
+	case MAIL_K_WEEKDAYS:
+		want = 7;
+		break;
+	case MAIL_K_MINUTE: case MAIL_K_HOUR: case MAIL_K_DAY:
+	case MAIL_K_WEEK: case MAIL_K_MONTH: case MAIL_K_YEAR:
+	case MAIL_K_TIMES:
+		cnt = mail_list_count(v);
+		if (cnt != 2 && cnt != 3) {
+			mail_error(why, whylen, "needs 2 plural forms (one, "
+			    "other) or 3 (one, few, many)");
+			return -1;
+		}
+		for (i = 0; i < cnt; i++) {
+			if (mail_list_item(v, i, item, sizeof item) == -1) {
+				mail_error(why, whylen, "empty plural form");
+				return -1;
+			}
+		}
+		return 0;
+	case MAIL_K_DATE: case MAIL_K_DATE_SHORT:
+		names = mail_date_names;
+		n = MAIL_N(mail_date_names);
+		break;
+	case MAIL_K_R_EVERY:
+		names = mail_every_names;
+		n = MAIL_N(mail_every_names);
+		break;
+	case MAIL_K_R_COUNT:
+		names = mail_count_names;
+		n = MAIL_N(mail_count_names);
+		break;
+	case MAIL_K_R_UNTIL:
+		names = mail_until_names;
+		n = MAIL_N(mail_until_names);
+		break;
+	case MAIL_K_R_BYDAY:
+		names = mail_byday_names;
+		n = MAIL_N(mail_byday_names);
+		break;
+	default:
+		break;
+	}
+	if (want != 0) {
+		if (mail_list_count(v) != want) {
+			mail_error(why, whylen, "needs %zu comma-separated "
+			    "names", want);
+			return -1;
+		}
+		for (i = 0; i < want; i++) {
+			if (mail_list_item(v, i, item, sizeof item) == -1) {
+				mail_error(why, whylen, "name %zu is empty or "
+				    "too long", i + 1);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	return mail_subst(v, strlen(v), names, n, NULL, NULL, &nph, &nempty,
+	    why, whylen);
+}
+
+/* Read dir/lang.conf: "key = value" lines, '#' comments. */
+static int
+mail_load_conf(const char *path, struct mail_lang *l, char *err,
+    size_t errlen)
+{
+	char		*text, key[64], why[256];
+	const char	*line, *eq, *v, *e;
+	size_t		 pos = 0, len, klen, k;
+	int		 lineno = 0, rc = -1;
+
+	if ((text = mail_read(path, err, errlen)) == NULL)
+		return -1;
+	while (mail_next_line(text, &pos, &line, &len)) {
+		lineno++;
+		if (mail_line_clean(line, len) == -1) {
+			mail_error(err, errlen, "%s:%d: control character",
+			    path, lineno);
+			goto fail;
+		}
+		while (len > 0 && (*line == ' ' || *line == '\t')) {
+			line++;
+			len--;
+		}
+		if (len == 0 || *line == '#')
+			continue;
+		if ((eq = memchr(line, '=', len)) == NULL) {
+			mail_error(err, errlen, "%s:%d: expected \"key = "
+			    "value\"", path, lineno);
+			goto fail;
+		}
+		for (e = eq; e > line && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		klen = e - line;
+		for (v = eq + 1; v < line + len && (*v == ' ' || *v == '\t');
+		    v++)
+			;
+		for (e = line + len; e > v && (e[-1] == ' ' || e[-1] == '\t');
+		    e--)
+			;
+		if (klen == 0 || klen >= sizeof key) {
+			mail_error(err, errlen, "%s:%d: bad key", path,
+			    lineno);
+			goto fail;
+		}
+		memcpy(key, line, klen);
+		key[klen] = '\0';
+		for (k = 0; k < MAIL_K_KIND; k++) {
+			if (strcmp(key, mail_key_names[k]) == 0)
+				break;
+		}
+		if (k == MAIL_K_KIND && strncmp(key, "kind.", 5) == 0) {
+			for (k = 0; k < mail_nkinds; k++) {
+				if (strcmp(key + 5, mail_kinds[k]) == 0)
+					break;
+			}
+			k = k < mail_nkinds ? MAIL_K_KIND + k : MAIL_NKEYS;
+		} else if (k == MAIL_K_KIND)
+			k = MAIL_NKEYS;
+		if (k >= MAIL_NKEYS) {
+			mail_error(err, errlen, "%s:%d: unknown key \"%s\"",
+			    path, lineno, key);
+			goto fail;
+		}
+		if (l->keys[k] != NULL) {
+			mail_error(err, errlen, "%s:%d: \"%s\" given twice",
+			    path, lineno, key);
+			goto fail;
+		}
+		if (e == v) {
+			mail_error(err, errlen, "%s:%d: \"%s\" is empty", path,
+			    lineno, key);
+			goto fail;
+		}
+		if ((l->keys[k] = mail_strndup(v, e - v)) == NULL) {
+			mail_error(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+		if (mail_check_key(k, l->keys[k], why, sizeof why) == -1) {
+			mail_error(err, errlen, "%s:%d: %s: %s", path, lineno,
+			    key, why);
+			goto fail;
+		}
+	}
+	for (k = 0; k < MAIL_K_KIND + mail_nkinds; k++) {
+		if (l->keys[k] != NULL)
+			continue;
+		if (k < MAIL_K_KIND)
+			mail_error(err, errlen, "%s: missing key \"%s\"", path,
+			    mail_key_names[k]);
+		else
+			mail_error(err, errlen, "%s: missing key \"kind.%s\"",
+			    path, mail_kinds[k - MAIL_K_KIND]);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	free(text);
+	return rc;
+}
+
+static void
+mail_lang_cleanup(struct mail_lang *l)
+{
+	size_t	i;
+
+	for (i = 0; i < MAIL_NKEYS; i++)
+		free(l->keys[i]);
+	for (i = 0; i < MAIL_NTMPL; i++) {
+		free(l->tmpl[i].subject);
+		free(l->tmpl[i].body);
+	}
+	memset(l, 0, sizeof *l);
+}
+
+static void
+mail_set_free(struct mail_set *set)
+{
+	size_t	i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->nlangs; i++)
+		mail_lang_cleanup(&set->langs[i]);
+	free(set->langs);
+	free(set);
+}
+
+static int
+mail_path(char *buf, size_t len, const char *dir, const char *lang,
+    const char *file, char *err, size_t errlen)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s/%s/%s", dir, lang, file);
+	if (n < 0 || (size_t)n >= len) {
+		mail_error(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mail_load_lang(const char *dir, const char *tag, struct mail_lang *l,
+    char *err, size_t errlen)
+{
+	char	path[4096];
+	size_t	i;
+
+	memset(l, 0, sizeof *l);
+	if (strlen(tag) >= sizeof l->tag) {
+		mail_error(err, errlen, "%s/%s: language tag too long", dir,
+		    tag);
+		return -1;
+	}
+	memcpy(l->tag, tag, strlen(tag) + 1);
+	if (mail_path(path, sizeof path, dir, tag, "lang.conf", err,
+	    errlen) == -1 || mail_load_conf(path, l, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < MAIL_NTMPL; i++) {
+		if (mail_path(path, sizeof path, dir, tag, mail_tmpl_files[i],
+		    err, errlen) == -1 ||
+		    mail_load_tmpl(path, &l->tmpl[i], err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Split valid_kinds() once: the kind.<name> keys every lang.conf needs. */
+static int
+mail_load_kinds(char *err, size_t errlen)
+{
+	const char	*list = valid_kinds();
+	size_t		 i, n;
+
+	n = mail_list_count(list);
+	if (n > MAIL_KINDS_MAX) {
+		mail_error(err, errlen, "too many session kinds");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (mail_list_item(list, i, mail_kinds[i],
+		    sizeof mail_kinds[i]) == -1) {
+			mail_error(err, errlen, "bad session kind list");
+			return -1;
+		}
+	}
+	mail_nkinds = n;
+	return 0;
+}
+
+/* Load the templates under dir (dir/<lang>/...); default_lang must exist. */
+int
+mail_start(const char *dir, const char *default_lang, char *err,
+    size_t errlen)
+{
+	struct mail_set	*set = NULL;
+	struct mail_lang *l;
+	DIR		*d = NULL;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[4096], why[256];
+	size_t		 i;
+	int		 n, found = 0;
+
+	if (dir == NULL || default_lang == NULL) {
+		mail_error(err, errlen, "templates: no directory or language");
+		return -1;
+	}
+	if (mail_load_kinds(err, errlen) == -1)
+		return -1;
+	if ((set = calloc(1, sizeof *set)) == NULL ||
+	    (set->langs = calloc(MAIL_LANGS_MAX, sizeof *set->langs)) ==
+	    NULL) {
+		mail_error(err, errlen, "templates: out of memory");
+		goto fail;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		mail_error(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof path) {
+			mail_error(err, errlen, "%s: path too long", dir);
+			goto fail;
+		}
+		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+			continue;	/* README and other files */
+		if (valid_lang(de->d_name, "language", why, sizeof why) ==
+		    -1) {
+			mail_error(err, errlen, "%s: %s", path, why);
+			goto fail;
+		}
+		if (set->nlangs == MAIL_LANGS_MAX) {
+			mail_error(err, errlen, "%s: more than %d languages",
+			    dir, MAIL_LANGS_MAX);
+			goto fail;
+		}
+		l = &set->langs[set->nlangs++];
+		if (mail_load_lang(dir, de->d_name, l, err, errlen) == -1)
+			goto fail;
+	}
+	for (i = 0; i < set->nlangs; i++) {
+		if (strcmp(set->langs[i].tag, default_lang) == 0) {
+			set->def = i;
+			found = 1;
+		}
+	}
+	if (!found) {
+		mail_error(err, errlen, "%s/%s: no templates for the default "
+		    "language \"%s\"", dir, default_lang, default_lang);
+		goto fail;
+	}
+	closedir(d);
+	mail_set_free(mail_templates);
+	mail_templates = set;
+	return 0;
+fail:
+	if (d != NULL)
+		closedir(d);
+	mail_set_free(set);
+	return -1;
+}
+
+/* Free the templates. */
+void
+mail_stop(void)
+{
+	mail_set_free(mail_templates);
+	mail_templates = NULL;
+}
+
+/* The language for tag: exact, then its base ("pt" for "pt-br"), else the default. */
+static const struct mail_lang *
+mail_lang_find(const char *tag)
+{
+	const struct mail_set	*set = mail_templates;
+	size_t			 i, n;
+
+	if (tag != NULL) {
+		for (i = 0; i < set->nlangs; i++) {
+			if (strcmp(set->langs[i].tag, tag) == 0)
+				return &set->langs[i];
+		}
+		n = strcspn(tag, "-_");
+		for (i = 0; i < set->nlangs; i++) {
+			if (strlen(set->langs[i].tag) == n &&
+			    strncmp(set->langs[i].tag, tag, n) == 0)
+				return &set->langs[i];
+		}
+	}
+	return &set->langs[set->def];
+}
+
+/* The plural form of key for n: 2 forms (one, other), 3 (one, few, many). */
+static void
+mail_plural(const struct mail_lang *l, enum mail_key key, long long n,
+    char *buf, size_t len)
+{
+	const char	*list = l->keys[key];
+	size_t		 idx;
+	long long	 m10 = n % 10, m100 = n % 100;
+
+	if (mail_list_count(list) == 3) {
+		if (m10 == 1 && m100 != 11)
+			idx = 0;
+		else if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14))
+			idx = 1;
+		else
+			idx = 2;
+	} else
+		idx = n == 1 ? 0 : 1;
+	if (mail_list_item(list, idx, buf, len) == -1)
+		buf[0] = '\0';
+}
+
+/* "1 hour 30 minutes" in the language of l; "" if it does not fit. */
+static void
+mail_words(const struct mail_lang *l, int64_t secs, char *buf, size_t len)
+{
+	static const struct {
+		enum mail_key	key;
+		int64_t		secs;
+	} units[] = {
+		{ MAIL_K_DAY, 86400 }, { MAIL_K_HOUR, 3600 },
+		{ MAIL_K_MINUTE, 60 },
+	};
+	char		 word[128];
+	size_t		 o = 0, i;
+	int64_t		 q;
+	int		 n;
+
+	buf[0] = '\0';
+	if (secs < 60)
+		secs = 0;
+	if (secs > 0 && secs % (7 * 86400) == 0) {
+		q = secs / (7 * 86400);
+		mail_plural(l, MAIL_K_WEEK, q, word, sizeof word);
+		n = snprintf(buf, len, "%lld %s", (long long)q, word);
+		if (n < 0 || (size_t)n >= len)
+			buf[0] = '\0';
+		return;
+	}
+	for (i = 0; i < MAIL_N(units); i++) {
+		q = secs / units[i].secs;
+		secs %= units[i].secs;
+		if (q == 0)
+			continue;
+		mail_plural(l, units[i].key, q, word, sizeof word);
+		n = snprintf(buf + o, len - o, "%s%lld %s", o > 0 ? " " : "",
+		    (long long)q, word);
+		if (n < 0 || (size_t)n >= len - o) {
+			buf[0] = '\0';
+			return;
+		}
+		o += n;
+	}
+	if (o == 0) {
+		mail_plural(l, MAIL_K_MINUTE, 0, word, sizeof word);
+		n = snprintf(buf, len, "0 %s", word);
+		if (n < 0 || (size_t)n >= len)
+			buf[0] = '\0';
+	}
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+mail_days(int64_t y, int m, int d)
+{
+	int64_t	era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+mail_num(const char *s, size_t n, long *out)
+{
+	char	tmp[16], *end;
+
+	if (n == 0 || n >= sizeof tmp)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	errno = 0;
+	*out = strtol(tmp, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/* Format a calendar date with the language's pattern. */
+static int
+mail_date_fmt(const struct mail_lang *l, enum mail_key key, long y, long m,
+    long d, char *buf, size_t len)
+{
+	char		 wday[128], month[128], day[16], dd[16], mm[16], year[16];
+	const char	*vals[6];
+	int64_t		 w;
+
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	w = (mail_days(y, (int)m, (int)d) + 3) % 7;	/* Monday = 0 */
+	if (w < 0)
+		w += 7;
+	if (mail_list_item(l->keys[MAIL_K_WEEKDAYS], (size_t)w, wday,
+	    sizeof wday) == -1 ||
+	    mail_list_item(l->keys[MAIL_K_MONTHS], (size_t)m - 1, month,
+	    sizeof month) == -1)
+		return -1;
+	snprintf(day, sizeof day, "%ld", d);
+	snprintf(dd, sizeof dd, "%02ld", d);
+	snprintf(mm, sizeof mm, "%02ld", m);
+	snprintf(year, sizeof year, "%ld", y);
+	vals[0] = wday;
+	vals[1] = day;
+	vals[2] = dd;
+	vals[3] = month;
+	vals[4] = mm;
+	vals[5] = year;
+	return mail_subst_buf(l->keys[key], mail_date_names,
+	    MAIL_N(mail_date_names), vals, buf, len);
+}
+
+/* The local date (long and short pattern), "HH:MM" and zone name of utc. */
+static int
+mail_local(const struct mail_lang *l, int64_t utc, const char *tz,
+    char *date, size_t datelen, char *dshort, size_t dshortlen, char *hm,
+    size_t hmlen, char *zname, size_t znamelen)
+{
+	char	buf[128];
+	long	y, m, d;
+	int	n;
+
+	if (tz_format_local(utc, tz, "%Y-%m-%d %H:%M %Z", buf, sizeof buf) ==
+	    -1 || strlen(buf) < 17)
+		return -1;
+	/* "YYYY-MM-DD HH:MM ZONE", the year possibly longer. */
+	if (mail_num(buf, strcspn(buf, "-"), &y) == -1)
+		return -1;
+	if (mail_num(buf + strcspn(buf, "-") + 1, 2, &m) == -1 ||
+	    mail_num(buf + strcspn(buf, "-") + 4, 2, &d) == -1)
+		return -1;
+	if (date != NULL && mail_date_fmt(l, MAIL_K_DATE, y, m, d, date,
+	    datelen) == -1)
+		return -1;
+	if (mail_date_fmt(l, MAIL_K_DATE_SHORT, y, m, d, dshort,
+	    dshortlen) == -1)
+		return -1;
+	n = hm != NULL ? snprintf(hm, hmlen, "%.5s", strchr(buf, ' ') + 1) : 0;
+	if (n < 0 || (hm != NULL && (size_t)n >= hmlen))
+		return -1;
+	n = zname != NULL ? snprintf(zname, znamelen, "%s", strchr(buf, ' ') +
+	    7) : 0;
+	if (n < 0 || (zname != NULL && (size_t)n >= znamelen))
+		return -1;
+	return 0;
+}
+
+/* One "NAME=VALUE" part of an RRULE; the value's start and length. */
+static int
+mail_rrule_part(const char *rrule, const char *name, const char **v,
+    size_t *vlen)
+{
+	const char	*s = rrule, *e;
+	size_t		 n = strlen(name);
+
+	for (;;) {
+		e = s + strcspn(s, ";");
+		if ((size_t)(e - s) > n && strncasecmp(s, name, n) == 0 &&
+		    s[n] == '=') {
+			*v = s + n + 1;
+			*vlen = e - *v;
+			return 0;
+		}
+		if (*e == '\0')
+			return -1;
+		s = e + 1;
+	}
+}
+
+/*
+ * An RRULE in words: "every 2 weeks, on Monday, Wednesday, 10 times".
+ * Parts it does not know (BYMONTHDAY, BYSETPOS, ...) are left out: the
+ * calendar part is exact, the words are a summary.
+ */
+static void
+mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
+    char *buf, size_t len)
+{
+	static const char *const freqs[] = {
+		"DAILY", "WEEKLY", "MONTHLY", "YEARLY",
+	};
+	static const enum mail_key units[] = {
+		MAIL_K_DAY, MAIL_K_WEEK, MAIL_K_MONTH, MAIL_K_YEAR,
+	};
+	static const char *const days[] = {
+		"MO", "TU", "WE", "TH", "FR", "SA", "SU",
+	};
+	struct mail_buf	 b = { 0 };
+	const char	*v, *vals[2];
+	char		 tmp[512], word[128], n[24], iso[32], dshort[256];
+	char		 days_text[1024];
+	size_t		 vlen, f, i, k;
+	long		 interval = 1, count;
+	int64_t		 until;
+
+	buf[0] = '\0';
+	if (rrule == NULL || *rrule == '\0' ||
+	    mail_rrule_part(rrule, "FREQ", &v, &vlen) == -1)
+		return;
+	for (f = 0; f < MAIL_N(freqs); f++) {
+		if (strlen(freqs[f]) == vlen &&
+		    strncasecmp(v, freqs[f], vlen) == 0)
+			break;
+	}
+	if (f == MAIL_N(freqs))
+		return;
+	if (mail_rrule_part(rrule, "INTERVAL", &v, &vlen) == 0 &&
+	    (mail_num(v, vlen, &interval) == -1 || interval < 1))
+		interval = 1;
+	if (interval == 1)
+		mail_buf_str(&b, l->keys[MAIL_K_R_DAILY + f]);
+	else {
+		snprintf(n, sizeof n, "%ld", interval);
+		mail_plural(l, units[f], interval, word, sizeof word);
+		vals[0] = n;
+		vals[1] = word;
+		if (mail_subst_buf(l->keys[MAIL_K_R_EVERY], mail_every_names,
+		    2, vals, tmp, sizeof tmp) == 0)
+			mail_buf_str(&b, tmp);
+	}
+	if (mail_rrule_part(rrule, "BYDAY", &v, &vlen) == 0) {
+		/* Plain day codes only ("MO,WE"); "1MO" and such are left out. */
+		tmp[0] = '\0';
+		for (i = 0; i <= vlen; i += 3) {
+			for (k = 0; k < 7; k++) {
+				if (vlen - i >= 2 &&
+				    strncasecmp(v + i, days[k], 2) == 0 &&
+				    (i + 2 == vlen || v[i + 2] == ','))
+					break;
+			}
+			if (k == 7 || mail_list_item(l->keys[MAIL_K_WEEKDAYS],
+			    k, word, sizeof word) == -1) {
+				tmp[0] = '\0';
+				break;
+			}
+			if (strlen(tmp) + strlen(word) + 3 >= sizeof tmp)
+				break;
+			if (tmp[0] != '\0')
+				memcpy(tmp + strlen(tmp), ", ", 3);
+			memcpy(tmp + strlen(tmp), word, strlen(word) + 1);
+		}
+		vals[0] = tmp;
+		if (tmp[0] != '\0' && mail_subst_buf(l->keys[MAIL_K_R_BYDAY],
+		    mail_byday_names, 1, vals, days_text,
+		    sizeof days_text) == 0) {
+			mail_buf_str(&b, ", ");
+			mail_buf_str(&b, days_text);
+		}
+	}
+	if (mail_rrule_part(rrule, "COUNT", &v, &vlen) == 0 &&
+	    mail_num(v, vlen, &count) == 0 && count > 0) {
+		snprintf(n, sizeof n, "%ld", count);
+		mail_plural(l, MAIL_K_TIMES, count, word, sizeof word);
+		vals[0] = n;
+		vals[1] = word;
+		if (mail_subst_buf(l->keys[MAIL_K_R_COUNT], mail_count_names,
+		    2, vals, tmp, sizeof tmp) == 0) {
+			mail_buf_str(&b, ", ");
+			mail_buf_str(&b, tmp);
+		}
+	}
+	if (mail_rrule_part(rrule, "UNTIL", &v, &vlen) == 0 && vlen >= 8) {
+		/* 20270101 or 20270101T120000Z: the date as seen in tz. */
+		snprintf(iso, sizeof iso, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", v,
+		    v + 4, v + 6, vlen >= 15 ? v + 9 : "00", vlen >= 15 ?
+		    v + 11 : "00", vlen >= 15 ? v + 13 : "00");
+		if (tz_parse_utc(iso, &until) == 0 && mail_local(l, until, tz,
+		    NULL, 0, dshort, sizeof dshort, NULL, 0, NULL, 0) == 0) {
+			vals[0] = dshort;
+			if (mail_subst_buf(l->keys[MAIL_K_R_UNTIL],
+			    mail_until_names, 1, vals, tmp, sizeof tmp) == 0) {
+				mail_buf_str(&b, ", ");
+				mail_buf_str(&b, tmp);
+			}
+		}
+	}
+	if (mail_buf_get(&b) != NULL && b.len < len)
+		memcpy(buf, b.s, b.len + 1);
+	mail_buf_free(&b);
+}
+
+/* An optional value: NULL or blanks only count as empty. */
+static const char *
+mail_opt(const char *s)
+{
+	if (s == NULL || mail_is_blank(s, strlen(s)))
+		return "";
+	return s;
+}
+
+/* A multi-line value with CR LF and lone CR turned into LF. */
+static int
+mail_lf(const char *s, struct mail_buf *out)
+{
+	size_t	i;
+
+	mail_buf_add(out, "", 0);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '\r') {
+			if (s[i + 1] != '\n')
+				mail_buf_add(out, "\n", 1);
+			continue;
+		}
+		mail_buf_add(out, s + i, 1);
+	}
+	return mail_buf_get(out) == NULL ? -1 : 0;
+}
+
+static void
+mail_vals_cleanup(struct mail_vals *mv)
+{
+	mail_buf_free(&mv->description);
+	mail_buf_free(&mv->reason);
+}
+
+/* Check the message's values and compute those of the placeholders. */
+static int
+mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
+    const struct mail_message *m, char *err, size_t errlen)
+{
+	char		 dshort[256], hm[16];
+	const char	*s;
+	size_t		 k;
+	int64_t		 end;
+	int		 n;
+
+	if (m->title == NULL || *mail_opt(m->title) == '\0') {
+		mail_error(err, errlen, "title: must not be empty");
+		return -1;
+	}
+	/* Limits well above the protocol's: these are a second line. */
+	if (valid_text(m->title, LECTERN_TEXT_MAX * 4, 0, 0, "title", err,
+	    errlen) == -1 || valid_text(mail_opt(m->location),
+	    LECTERN_TEXT_MAX * 4, 1, 0, "location", err, errlen) == -1 ||
+	    valid_text(mail_opt(m->course), LECTERN_TEXT_MAX * 4, 1, 0,
+	    "course", err, errlen) == -1 ||
+	    valid_text(mail_opt(m->description), LECTERN_DESC_MAX * 4, 1, 1,
+	    "description", err, errlen) == -1 ||
+	    valid_text(mail_opt(m->reason), LECTERN_DESC_MAX, 1, 1, "reason",
+	    err, errlen) == -1)
+		return -1;
+	if (*mail_opt(m->url) != '\0' && valid_url(m->url, "url", err,
+	    errlen) == -1)
+		return -1;
+	if (m->tz == NULL || !tz_valid(m->tz)) {
+		mail_error(err, errlen, "tz: unknown time zone");
+		return -1;
+	}
+	if (m->duration < 0 || m->duration > LECTERN_DURATION_MAX) {
+		mail_error(err, errlen, "duration: out of range");
+		return -1;
+	}
+	if (mail_local(l, m->start_utc, m->tz, mv->date, sizeof mv->date,
+	    mv->date_short, sizeof mv->date_short, mv->time, sizeof mv->time,
+	    mv->tzname, sizeof mv->tzname) == -1) {
+		mail_error(err, errlen, "start: cannot be shown in %s",
+		    m->tz);
+		return -1;
+	}
+	end = m->start_utc + (int64_t)m->duration * 60;
+	if (mail_local(l, end, m->tz, NULL, 0, dshort, sizeof dshort, hm,
+	    sizeof hm, NULL, 0) == -1) {
+		mail_error(err, errlen, "end: cannot be shown in %s", m->tz);
+		return -1;
+	}
+	/* Ending on another day: say which. */
+	if (strcmp(dshort, mv->date_short) != 0)
+		n = snprintf(mv->end_time, sizeof mv->end_time, "%s, %s",
+		    dshort, hm);
+	else
+		n = snprintf(mv->end_time, sizeof mv->end_time, "%s", hm);
+	if (n < 0 || (size_t)n >= sizeof mv->end_time) {
+		mail_error(err, errlen, "end: date pattern too long");
+		return -1;
+	}
+	if (m->duration > 0)
+		mail_words(l, (int64_t)m->duration * 60, mv->duration,
+		    sizeof mv->duration);
+	if (m->waitlist_position > 0)
+		snprintf(mv->position, sizeof mv->position, "%d",
+		    m->waitlist_position);
+	if (m->remind_before > 0)
+		mail_words(l, m->remind_before, mv->starts_in,
+		    sizeof mv->starts_in);
+	mail_rrule_words(l, mail_opt(m->rrule), m->tz, mv->repeat,
+	    sizeof mv->repeat);
+	if (mail_lf(mail_opt(m->description), &mv->description) == -1 ||
+	    mail_lf(mail_opt(m->reason), &mv->reason) == -1) {
+		mail_error(err, errlen, "out of memory");
+		return -1;
+	}
+	/* An unknown kind is shown as "other" (the last one if none is). */
+	s = l->keys[MAIL_K_KIND + mail_nkinds - 1];
+	for (k = 0; k < mail_nkinds; k++) {
+		if (strcmp(mail_kinds[k], m->session_kind != NULL ?
+		    m->session_kind : "other") == 0) {
+			s = l->keys[MAIL_K_KIND + k];
+			break;
+		}
+		if (strcmp(mail_kinds[k], "other") == 0)
+			s = l->keys[MAIL_K_KIND + k];
+	}
+	mv->v[MAIL_PH_TITLE] = m->title;
+	mv->v[MAIL_PH_KIND] = s;
+	mv->v[MAIL_PH_DATE] = mv->date;
+	mv->v[MAIL_PH_DATE_SHORT] = mv->date_short;
+	mv->v[MAIL_PH_TIME] = mv->time;
+	mv->v[MAIL_PH_END_TIME] = m->duration > 0 ? mv->end_time : "";
+	mv->v[MAIL_PH_TZ] = m->tz;
+	mv->v[MAIL_PH_TZNAME] = mv->tzname;
+	mv->v[MAIL_PH_DURATION] = mv->duration;
+	mv->v[MAIL_PH_URL] = mail_opt(m->url);
+	mv->v[MAIL_PH_LOCATION] = mail_opt(m->location);
+	mv->v[MAIL_PH_DESCRIPTION] = mv->description.s;
+	mv->v[MAIL_PH_COURSE] = mail_opt(m->course);
+	mv->v[MAIL_PH_REASON] = mv->reason.s;
+	mv->v[MAIL_PH_NAME] = mail_opt(m->to_name);
+	mv->v[MAIL_PH_ORGANIZER] = *mail_opt(m->from_name) != '\0' ?
+	    m->from_name : m->from_addr;
+	mv->v[MAIL_PH_POSITION] = mv->position;
+	mv->v[MAIL_PH_REPEAT] = mv->repeat;
+	mv->v[MAIL_PH_STARTS_IN] = mv->starts_in;
+	return 0;
+}
+
+/*
+ * The body from the template: a line whose placeholders were all empty is
+ * dropped, runs of blank lines become one, none at the start or end.
+ */
+static int
+mail_body(const struct mail_tmpl *t, const struct mail_vals *mv,
+    struct mail_buf *out)
+{
+	struct mail_buf	 tmp = { 0 };
+	const char	*line;
+	size_t		 pos = 0, len, start;
+	int		 nph, nempty, blank = 0, rc = -1;
+
+	while (mail_next_line(t->body, &pos, &line, &len)) {
+		start = tmp.len;
+		if (mail_subst(line, len, mail_ph_names, MAIL_NPH, mv->v, &tmp,
+		    &nph, &nempty, NULL, 0) == -1)
+			goto fail;	/* checked at load */
+		if (nph > 0 && nph == nempty) {
+			tmp.len = start;
+			continue;
+		}
+		mail_buf_add(&tmp, "\n", 1);
+	}
+	if (mail_buf_get(&tmp) == NULL)
+		goto fail;
+	pos = 0;
+	while (mail_next_line(tmp.s, &pos, &line, &len)) {
+		if (mail_is_blank(line, len)) {
+			blank = out->len > 0;
+			continue;
+		}
+		if (blank)
+			mail_buf_add(out, "\n", 1);
+		blank = 0;
+		mail_buf_add(out, line, len);
+		mail_buf_add(out, "\n", 1);
+	}
+	rc = mail_buf_get(out) == NULL ? -1 : 0;
+fail:
+	mail_buf_free(&tmp);
+	return rc;
+}
+
+static void
+mail_html_esc(struct mail_buf *b, const char *s, size_t n)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i = j + 1) {
+		for (j = i; j < n && strchr("&<>\"'", s[j]) == NULL; j++)
+			;
+		mail_buf_add(b, s + i, j - i);
+		if (j == n)
+			break;
+		switch (s[j]) {
+		case '&':
+			mail_buf_str(b, "&amp;");
+			break;
+		case '<':
+			mail_buf_str(b, "&lt;");
+			break;
+		case '>':
+			mail_buf_str(b, "&gt;");
+			break;
+		case '"':
+			mail_buf_str(b, "&quot;");
+			break;
+		default:
+			mail_buf_str(b, "&#39;");
+			break;
+		}
+	}
+}
+
+/* One line of text as HTML, the join URL (already valid_url) as a link. */
+static void
+mail_html_line(struct mail_buf *b, const char *s, size_t n, const char *url)
+{
+	size_t		 ulen = strlen(url), i = 0;
+	const char	*hit;
+
+	while (i < n) {
+		hit = ulen > 0 ? memmem(s + i, n - i, url, ulen) : NULL;
+		if (hit == NULL) {
+			mail_html_esc(b, s + i, n - i);
+			break;
+		}
+		mail_html_esc(b, s + i, hit - (s + i));
+		mail_buf_str(b, "<a href=\"");
+		mail_html_esc(b, url, ulen);
+		mail_buf_str(b, "\">");
+		mail_html_esc(b, url, ulen);
+		mail_buf_str(b, "</a>");
+		i = hit - s + ulen;
+	}
+}
+
+/* The HTML alternative of text: paragraphs at blank lines, <br> inside. */
+static int
+mail_html(const char *text, const char *subject, const char *lang,
+    const char *url, struct mail_buf *out)
+{
+	const char	*line;
+	size_t		 pos = 0, len;
+	int		 in_p = 0;
+
+	mail_buf_str(out, "<!DOCTYPE html>\n<html lang=\"");
+	mail_html_esc(out, lang, strlen(lang));
+	mail_buf_str(out, "\">\n<head>\n<meta charset=\"UTF-8\">\n<title>");
+	mail_html_esc(out, subject, strlen(subject));
+	mail_buf_str(out, "</title>\n</head>\n<body>\n");
+	while (mail_next_line(text, &pos, &line, &len)) {
+		if (len == 0) {
+			if (in_p)
+				mail_buf_str(out, "</p>\n");
+			in_p = 0;
+			continue;
+		}
+		mail_buf_str(out, in_p ? "<br>\n" : "<p>");
+		in_p = 1;
+		mail_html_line(out, line, len, url);
+	}
+	if (in_p)
+		mail_buf_str(out, "</p>\n");
+	mail_buf_str(out, "</body>\n</html>\n");
+	return mail_buf_get(out) == NULL ? -1 : 0;
+}
+
+/* text with LF line ends as CR LF (text has no CR). */
+static void
+mail_crlf(const char *text, struct mail_buf *out)
+{
+	const char	*nl;
+
+	while ((nl = strchr(text, '\n')) != NULL) {
+		mail_buf_add(out, text, nl - text);
+		mail_buf_add(out, "\r\n", 2);
+		text = nl + 1;
+	}
+	mail_buf_str(out, text);
+}
+
+/* Base64 of s[0..n); wrap > 0: lines of wrap characters ending in CR LF. */
+static void
+mail_b64(struct mail_buf *b, const unsigned char *s, size_t n, size_t wrap)
+{
+	char		 q[4];
+	size_t		 i, col = 0;
+	uint32_t	 v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)s[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		q[0] = mail_b64_chars[(v >> 18) & 63];
+		q[1] = mail_b64_chars[(v >> 12) & 63];
+		q[2] = i + 1 < n ? mail_b64_chars[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? mail_b64_chars[v & 63] : '=';
+		mail_buf_add(b, q, 4);
+		col += 4;
+		if (wrap > 0 && col >= wrap) {
+			mail_buf_add(b, "\r\n", 2);
+			col = 0;
+		}
+	}
+	if (wrap > 0 && col > 0)
+		mail_buf_add(b, "\r\n", 2);
+}
+
+/*
+ * Encode one body part (canonical CRLF text): as it is ("7bit") when it is
+ * ASCII with lines of at most 998 octets, otherwise base64.
+ */
+static void
+mail_part_encode(struct mail_part *p, const char *body)
+{
+	const char	*s;
+	size_t		 col = 0;
+	int		 plain = 1;
+
+	for (s = body; *s != '\0' && plain; s++) {
+		if ((unsigned char)*s >= 0x80 || (*s == '\r' && s[1] != '\n') ||
+		    (*s == '\n' && (s == body || s[-1] != '\r')))
+			plain = 0;
+		else if (*s == '\n')
+			col = 0;
+		else if (*s != '\r' && ++col > MAIL_LINE_MAX)
+			plain = 0;
+	}
+	if (plain) {
+		p->cte = "7bit";
+		mail_buf_str(&p->enc, body);
+		if (p->enc.len > 0 && p->enc.s[p->enc.len - 1] != '\n')
+			mail_buf_add(&p->enc, "\r\n", 2);
+	} else {
+		p->cte = "base64";
+		mail_b64(&p->enc, (const unsigned char *)body, strlen(body),
+		    MAIL_B64_LINE);
+	}
+}
+
+/* A header being written: the buffer and the current line's length. */
+struct mail_hdr {
+	struct mail_buf	*b;
+	size_t		 col;
+	int		 empty;		/* nothing after the colon yet */
+};
+
+static void
+mail_hdr_begin(struct mail_hdr *h, struct mail_buf *b, const char *name)
+{
+	h->b = b;
+	mail_buf_str(b, name);
+	mail_buf_add(b, ":", 1);
+	h->col = strlen(name) + 1;
+	h->empty = 1;
+}
+
+/* A token after a space, on a new line if it would not fit. */
+static void
+mail_hdr_token(struct mail_hdr *h, const char *s, size_t n)
+{
+	if (h->col + 1 + n > MAIL_FOLD && !h->empty && h->col > 1) {
+		mail_buf_add(h->b, "\r\n", 2);
+		h->col = 0;
+	}
+	mail_buf_add(h->b, " ", 1);
+	mail_buf_add(h->b, s, n);
+	h->col += 1 + n;
+	h->empty = 0;
+}
+
+static void
+mail_hdr_end(struct mail_hdr *h)
+{
+	mail_buf_add(h->b, "\r\n", 2);
+}
+
+/* Octets of the UTF-8 character that starts with c. */
+static size_t
+mail_u8len(unsigned char c)
+{
+	if (c >= 0xf0)
+		return 4;
+	if (c >= 0xe0)
+		return 3;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+/*
+ * s as RFC 2047 "B" encoded-words, each at most 75 characters and as long
+ * as the line has room for, never splitting a UTF-8 character (s is valid
+ * UTF-8). Decoders drop the white space between adjacent encoded-words.
+ */
+static void
+mail_hdr_encoded(struct mail_hdr *h, const char *s)
+{
+	struct mail_buf	 w = { 0 };
+	size_t		 n = strlen(s), i = 0, take, c, room, max;
+
+	while (i < n) {
+		room = h->col + 1 < MAIL_FOLD ? MAIL_FOLD - h->col - 1 : 0;
+		if (room > MAIL_EW_MAX)
+			room = MAIL_EW_MAX;
+		max = room > MAIL_EW_OVERHEAD ?
+		    (room - MAIL_EW_OVERHEAD) / 4 * 3 : 0;
+		if (max < mail_u8len((unsigned char)s[i])) {
+			/* No room for one more character: a new line. */
+			mail_buf_add(h->b, "\r\n", 2);
+			h->col = 0;
+			continue;
+		}
+		for (take = 0; i + take < n; take += c) {
+			c = mail_u8len((unsigned char)s[i + take]);
+			if (take + c > max)
+				break;
+		}
+		w.len = 0;
+		mail_buf_str(&w, "=?UTF-8?B?");
+		mail_b64(&w, (const unsigned char *)s + i, take, 0);
+		mail_buf_str(&w, "?=");
+		if (w.failed)
+			break;
+		mail_hdr_token(h, w.s, w.len);
+		i += take;
+	}
+	if (w.failed)
+		h->b->failed = 1;
+	mail_buf_free(&w);
+}
+
+/*
+ * Whether text can go into a header as it is: printable ASCII, nothing
+ * that a decoder could take for an encoded-word, no leading, trailing or
+ * doubled blanks, and short enough for one line.
+ */
+static int
+mail_hdr_plain(const char *s, size_t room)
+{
+	size_t	i, n = strlen(s);
+
+	if (n == 0 || n > room || s[0] == ' ' || s[n - 1] == ' ' ||
+	    strstr(s, "=?") != NULL || strstr(s, "?=") != NULL ||
+	    strstr(s, "  ") != NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/* An unstructured header (Subject). */
+static void
+mail_hdr_text(struct mail_buf *b, const char *name, const char *s)
+{
+	struct mail_hdr	h;
+
+	mail_hdr_begin(&h, b, name);
+	if (mail_hdr_plain(s, MAIL_FOLD - h.col - 1))
+		mail_hdr_token(&h, s, strlen(s));
+	else
+		mail_hdr_encoded(&h, s);
+	mail_hdr_end(&h);
+}
+
+/* An address header: "name <addr>", the name as atoms, quoted or encoded. */
+static void
+mail_hdr_addr(struct mail_buf *b, const char *hname, const char *name,
+    const char *addr)
+{
+	struct mail_buf	 q = { 0 };
+	struct mail_hdr	 h;
+	char		 tmp[LECTERN_EMAIL_MAX + 3];
+	size_t		 i;
+	int		 atoms = 1, n;
+
+	mail_hdr_begin(&h, b, hname);
+	if (*name == '\0') {
+		mail_hdr_token(&h, addr, strlen(addr));
+		mail_hdr_end(&h);
+		return;
+	}
+	if (mail_hdr_plain(name, MAIL_FOLD - h.col - 3)) {
+		for (i = 0; name[i] != '\0'; i++) {
+			if (strchr("()<>[]:;@\\,.\"", name[i]) != NULL)
+				atoms = 0;
+		}
+		if (atoms)
+			mail_hdr_token(&h, name, strlen(name));
+		else {
+			mail_buf_add(&q, "\"", 1);
+			for (i = 0; name[i] != '\0'; i++) {
+				if (name[i] == '"' || name[i] == '\\')
+					mail_buf_add(&q, "\\", 1);
+				mail_buf_add(&q, name + i, 1);
+			}
+			mail_buf_add(&q, "\"", 1);
+			if (q.failed)
+				b->failed = 1;
+			else
+				mail_hdr_token(&h, q.s, q.len);
+		}
+	} else
+		mail_hdr_encoded(&h, name);
+	n = snprintf(tmp, sizeof tmp, "<%s>", addr);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		b->failed = 1;		/* valid_email: addr <= 254 */
+	else
+		mail_hdr_token(&h, tmp, strlen(tmp));
+	mail_hdr_end(&h);
+	mail_buf_free(&q);
+}
+
+/*
+ * The value of the first property named name in an iCalendar text,
+ * unfolded (the text after the first ':' outside quotes); count gets how
+ * many there are. Returns 0, or -1 if there is none.
+ */
+static int
+mail_ical_prop(const char *ical, const char *name, struct mail_buf *value,
+    int *count)
+{
+	const char	*s = ical, *p;
+	size_t		 n = strlen(name);
+	int		 quoted;
+
+	*count = 0;
+	for (; *s != '\0'; s = strchr(s, '\n') + 1) {
+		if (strncasecmp(s, name, n) == 0 &&
+		    (s[n] == ':' || s[n] == ';')) {
+			if ((*count)++ == 0) {
+				/* Unfold the logical line into value. */
+				value->len = 0;
+				for (p = s; *p != '\0'; p++) {
+					if (p[0] == '\r' && p[1] == '\n' &&
+					    (p[2] == ' ' || p[2] == '\t'))
+						p += 2;
+					else if (*p == '\r')
+						break;
+					else
+						mail_buf_add(value, p, 1);
+				}
+			}
+		}
+		if (strchr(s, '\n') == NULL)
+			break;
+	}
+	if (*count == 0 || mail_buf_get(value) == NULL)
+		return -1;
+	quoted = 0;
+	for (p = value->s; *p != '\0'; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == ':' && !quoted)
+			break;
+	}
+	if (*p == '\0')
+		return -1;
+	p++;
+	memmove(value->s, p, strlen(p) + 1);
+	value->len = strlen(value->s);
+	return 0;
+}
+
+/* A "mailto:" value names addr (case-insensitively). */
+static int
+mail_ical_is(const char *value, const char *addr)
+{
+	return strncasecmp(value, "mailto:", 7) == 0 &&
+	    strcasecmp(value + 7, addr) == 0;
+}
+
+/*
+ * Check the calendar part against the message: CRLF text, one METHOD
+ * equal to method, exactly one ATTENDEE who is the recipient (no other
+ * teacher's address may leave in someone else's mail), the ORGANIZER the
+ * sender.
+ */
+static int
+mail_ical_check(const struct mail_message *m, const char *method, char *err,
+    size_t errlen)
+{
+	struct mail_buf	 v = { 0 };
+	const char	*s, *ev;
+	int		 count, rc = -1;
+
+	if (m->ical_method == NULL || strcmp(m->ical_method, method) != 0) {
+		mail_error(err, errlen, "calendar: method must be %s for this "
+		    "message", method);
+		return -1;
+	}
+	if (valid_utf8(m->ical, strlen(m->ical)) == -1 ||
+	    strncmp(m->ical, "BEGIN:VCALENDAR\r\n", 17) != 0) {
+		mail_error(err, errlen, "calendar: not an iCalendar text");
+		return -1;
+	}
+	for (s = m->ical; *s != '\0'; s++) {
+		if ((*s == '\r' && s[1] != '\n') ||
+		    (*s == '\n' && (s == m->ical || s[-1] != '\r')) ||
+		    ((unsigned char)*s < 0x20 && *s != '\r' && *s != '\n' &&
+		    *s != '\t') || *s == 0x7f) {
+			mail_error(err, errlen, "calendar: bare CR or LF, or "
+			    "a control character");
+			return -1;
+		}
+	}
+	if (s[-1] != '\n') {
+		mail_error(err, errlen, "calendar: does not end with CRLF");
+		return -1;
+	}
+	if (mail_ical_prop(m->ical, "METHOD", &v, &count) == -1 ||
+	    count != 1 || strcmp(v.s, method) != 0) {
+		mail_error(err, errlen, "calendar: METHOD must appear once "
+		    "and be %s", method);
+		goto fail;
+	}
+	ev = strstr(m->ical, "\r\nBEGIN:VEVENT\r\n");
+	if (ev == NULL || strstr(m->ical, "\r\nMETHOD:") > ev) {
+		mail_error(err, errlen, "calendar: METHOD must be at "
+		    "VCALENDAR level");
+		goto fail;
+	}
+	if (mail_ical_prop(m->ical, "ATTENDEE", &v, &count) == -1 ||
+	    count != 1 || !mail_ical_is(v.s, m->to_addr)) {
+		mail_error(err, errlen, "calendar: must have exactly one "
+		    "ATTENDEE, the recipient");
+		goto fail;
+	}
+	if (mail_ical_prop(m->ical, "ORGANIZER", &v, &count) == -1 ||
+	    count != 1 || !mail_ical_is(v.s, m->from_addr)) {
+		mail_error(err, errlen, "calendar: the ORGANIZER must be the "
+		    "sender");
+		goto fail;
+	}
+	rc = 0;
+fail:
+	mail_buf_free(&v);
+	return rc;
+}
+
+/* 128 random bits as hex. */
+static int
+mail_random_hex(char *hex, size_t len)
+{
+	unsigned char	 r[MAIL_ID_BYTES];
+	size_t		 got = 0, i;
+	ssize_t		 n;
+
+	if (len < 2 * MAIL_ID_BYTES + 1)
+		return -1;
+	while (got < sizeof r) {
+		n = getrandom(r + got, sizeof r - got, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	for (i = 0; i < sizeof r; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+/*
+ * A boundary that occurs in none of the encoded parts: derived from the
+ * Message-ID with a counter of fixed width (so that no boundary is a
+ * prefix of another).
+ */
+static int
+mail_boundary(const char *hex, unsigned *counter, struct mail_part *parts,
+    size_t nparts, char *out, size_t len)
+{
+	size_t	i;
+
+	for (; *counter < 1000; (*counter)++) {
+		snprintf(out, len, "=_lectern_%.16s_%03u", hex, *counter);
+		for (i = 0; i < nparts; i++) {
+			if (strstr(parts[i].enc.s, out) != NULL)
+				break;
+		}
+		if (i == nparts) {
+			(*counter)++;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+mail_part_write(struct mail_buf *b, const char *boundary,
+    const struct mail_part *p)
+{
+	mail_buf_fmt(b, "--%s\r\n", boundary);
+	mail_buf_str(b, "Content-Type: ");
+	mail_buf_str(b, p->type);
+	mail_buf_str(b, "\r\n");
+	mail_buf_str(b, p->extra);
+	mail_buf_fmt(b, "Content-Transfer-Encoding: %s\r\n\r\n", p->cte);
+	mail_buf_str(b, p->enc.s);
+}
+
+/*
+ * The last line of defence: CR only before LF, LF only after CR, no line
+ * over 998 octets, header lines printable ASCII (continuations start with
+ * a blank), a blank line after the headers.
+ */
+static int
+mail_lint(const char *msg, size_t len)
+{
+	size_t	i, col = 0;
+	int	in_hdr = 1, line_start = 1;
+
+	for (i = 0; i < len; i++) {
+		if (msg[i] == '\r') {
+			if (i + 1 >= len || msg[i + 1] != '\n')
+				return -1;
+			if (in_hdr && line_start && i > 0)
+				in_hdr = 0;
+			else if (in_hdr && line_start)
+				return -1;
+			i++;
+			col = 0;
+			line_start = 1;
+			continue;
+		}
+		if (msg[i] == '\n' || msg[i] == '\0' || ++col > MAIL_LINE_MAX)
+			return -1;
+		if (in_hdr && ((unsigned char)msg[i] < 0x20 ||
+		    (unsigned char)msg[i] > 0x7e) && msg[i] != '\t')
+			return -1;
+		line_start = 0;
+	}
+	return in_hdr || col != 0 ? -1 : 0;
+}
+
+/* Render m as a whole message; see mail.h. */
+char *
+mail_render(const struct mail_message *m, size_t *len, char **message_id,
+    char *err, size_t errlen)
+{
+	struct mail_part	 parts[4];
+	struct mail_vals	 mv;
+	struct mail_buf		 subject = { 0 }, text = { 0 }, html = { 0 };
+	struct mail_buf		 tmp = { 0 }, msg = { 0 };
+	const struct mail_lang	*l;
+	const char		*method = NULL, *from_name, *to_name;
+	char			 hex[2 * MAIL_ID_BYTES + 1], why[256];
+	char			 bmix[64], balt[64], datebuf[64];
+	char			 domain_addr[LECTERN_EMAIL_MAX + 8];
+	char			 ctype[128], *id = NULL, *out = NULL;
+	struct tm		 tm;
+	time_t			 tt;
+	size_t			 i, nparts = 0, nalt;
+	unsigned		 counter = 0;
+	int			 nph, nempty, n;
+
+	memset(parts, 0, sizeof parts);
+	memset(&mv, 0, sizeof mv);
+	if (len != NULL)
+		*len = 0;
+	if (message_id != NULL)
+		*message_id = NULL;
+	if (m == NULL || len == NULL || message_id == NULL) {
+		mail_error(err, errlen, "mail: no message");
+		return NULL;
+	}
+	if (mail_templates == NULL) {
+		mail_error(err, errlen, "mail: templates are not loaded");
+		return NULL;
+	}
+	if ((unsigned)m->kind >= MAIL_NTMPL) {
+		mail_error(err, errlen, "mail: unknown kind of message");
+		return NULL;
+	}
+	l = mail_lang_find(m->lang);
+
+	/* Addresses, names and the domain: refused, never repaired. */
+	if (m->from_addr == NULL || m->to_addr == NULL) {
+		mail_error(err, errlen, "mail: no address");
+		return NULL;
+	}
+	if (valid_email(m->from_addr, "from", err, errlen) == -1 ||
+	    valid_email(m->to_addr, "to", err, errlen) == -1)
+		return NULL;
+	n = snprintf(domain_addr, sizeof domain_addr, "x@%s",
+	    m->domain != NULL ? m->domain : "");
+	if (n < 0 || (size_t)n >= sizeof domain_addr || valid_email(
+	    domain_addr, "domain", why, sizeof why) == -1) {
+		mail_error(err, errlen, "domain: not a valid domain name");
+		return NULL;
+	}
+	from_name = m->from_name != NULL ? m->from_name : "";
+	to_name = m->to_name != NULL ? m->to_name : "";
+	if (valid_text(from_name, MAIL_NAME_MAX, 1, 0, "from name", err,
+	    errlen) == -1 || valid_text(to_name, MAIL_NAME_MAX, 1, 0,
+	    "to name", err, errlen) == -1)
+		return NULL;
+	if (m->date < 0 || m->date > INT64_C(253402300799)) {
+		mail_error(err, errlen, "date: out of range");
+		return NULL;
+	}
+	if (m->kind == MAIL_INVITE || m->kind == MAIL_UPDATE)
+		method = "REQUEST";
+	else if (m->kind == MAIL_CANCEL)
+		method = "CANCEL";
+	if (method != NULL && m->ical == NULL) {
+		mail_error(err, errlen, "calendar: this message needs one");
+		return NULL;
+	}
+	if (method != NULL && mail_ical_check(m, method, err, errlen) == -1)
+		return NULL;
+
+	/* The text. */
+	if (mail_vals_init(&mv, l, m, err, errlen) == -1)
+		goto fail;
+	if (mail_subst(l->tmpl[m->kind].subject,
+	    strlen(l->tmpl[m->kind].subject), mail_ph_names, MAIL_NPH, mv.v,
+	    &subject, &nph, &nempty, err, errlen) == -1 ||
+	    mail_buf_get(&subject) == NULL) {
+		mail_error(err, errlen, "subject: cannot expand");
+		goto fail;
+	}
+	/* An empty placeholder at either end leaves a blank there. */
+	while (subject.len > 0 && (subject.s[subject.len - 1] == ' ' ||
+	    subject.s[subject.len - 1] == '\t'))
+		subject.s[--subject.len] = '\0';
+	n = strspn(subject.s, " \t");
+	memmove(subject.s, subject.s + n, subject.len - n + 1);
+	subject.len -= n;
+	/* The title and the rest were checked; this is the second line. */
+	if (valid_text(subject.s, MAIL_SUBJECT_MAX, 0, 0, "subject", err,
+	    errlen) == -1)
+		goto fail;
+	if (mail_body(&l->tmpl[m->kind], &mv, &text) == -1 ||
+	    mail_html(text.s, subject.s, l->tag, mv.v[MAIL_PH_URL],
+	    &html) == -1) {
+		mail_error(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	/* The parts. */
+	mail_crlf(text.s, &tmp);
+	if (mail_buf_get(&tmp) == NULL) {
+		mail_error(err, errlen, "out of memory");
+		goto fail;
+	}
+	parts[nparts].type = "text/plain; charset=UTF-8";
+	parts[nparts].extra = "";
+	mail_part_encode(&parts[nparts++], tmp.s);
+	tmp.len = 0;
+	mail_crlf(html.s, &tmp);
+	if (mail_buf_get(&tmp) == NULL) {
+		mail_error(err, errlen, "out of memory");
+		goto fail;
+	}
+	parts[nparts].type = "text/html; charset=UTF-8";
+	parts[nparts].extra = "";
+	mail_part_encode(&parts[nparts++], tmp.s);
+	if (method != NULL) {
+		snprintf(ctype, sizeof ctype,
+		    "text/calendar; method=%s; charset=UTF-8", method);
+		parts[nparts].type = ctype;
+		parts[nparts].extra = "";
+		mail_part_encode(&parts[nparts++], m->ical);
+		parts[nparts].type = "application/ics; name=\"invite.ics\"";
+		parts[nparts].extra = "Content-Disposition: attachment; "
+		    "filename=\"invite.ics\"\r\n";
+		mail_part_encode(&parts[nparts++], m->ical);
+	}
+	for (i = 0; i < nparts; i++) {
+		if (mail_buf_get(&parts[i].enc) == NULL) {
+			mail_error(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	nalt = method != NULL ? 3 : 2;
+
+	/* The headers. */
+	if (mail_random_hex(hex, sizeof hex) == -1) {
+		mail_error(err, errlen, "mail: no random bytes for a "
+		    "Message-ID");
+		goto fail;
+	}
+	n = snprintf(why, sizeof why, "%s@%s", hex, m->domain);
+	if (n < 0 || (size_t)n >= sizeof why || (id = strdup(why)) == NULL) {
+		mail_error(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (mail_boundary(hex, &counter, parts, nparts, bmix,
+	    sizeof bmix) == -1 || mail_boundary(hex, &counter, parts, nparts,
+	    balt, sizeof balt) == -1) {
+		mail_error(err, errlen, "mail: no usable MIME boundary");
+		goto fail;
+	}
+	tt = (time_t)m->date;
+	if (gmtime_r(&tt, &tm) == NULL) {
+		mail_error(err, errlen, "date: out of range");
+		goto fail;
+	}
+	snprintf(datebuf, sizeof datebuf, "%s, %02d %s %04d %02d:%02d:%02d "
+	    "+0000", mail_rfc_days[tm.tm_wday], tm.tm_mday,
+	    mail_rfc_months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	mail_buf_fmt(&msg, "Date: %s\r\n", datebuf);
+	mail_hdr_addr(&msg, "From", from_name, m->from_addr);
+	mail_hdr_addr(&msg, "To", to_name, m->to_addr);
+	mail_hdr_text(&msg, "Subject", subject.s);
+	mail_buf_str(&msg, "Message-ID: <");
+	mail_buf_str(&msg, id);
+	mail_buf_str(&msg, ">\r\nMIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n");
+
+	/* The body. */
+	if (method != NULL) {
+		mail_buf_fmt(&msg, "Content-Type: multipart/mixed;\r\n"
+		    " boundary=\"%s\"\r\n\r\n", bmix);
+		mail_buf_fmt(&msg, "--%s\r\nContent-Type: "
+		    "multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", bmix,
+		    balt);
+	} else
+		mail_buf_fmt(&msg, "Content-Type: multipart/alternative;\r\n"
+		    " boundary=\"%s\"\r\n\r\n", balt);
+	for (i = 0; i < nalt; i++) {
+		mail_part_write(&msg, balt, &parts[i]);
+		mail_buf_str(&msg, "\r\n");
+	}
+	mail_buf_fmt(&msg, "--%s--\r\n", balt);
+	if (method != NULL) {
+		mail_part_write(&msg, bmix, &parts[nalt]);
+		mail_buf_fmt(&msg, "\r\n--%s--\r\n", bmix);
+	}
+	if (mail_buf_get(&msg) == NULL) {
+		mail_error(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (mail_lint(msg.s, msg.len) == -1) {
+		mail_error(err, errlen, "mail: internal error: the message "
+		    "is not well-formed");
+		goto fail;
+	}
+	out = msg.s;
+	*len = msg.len;
+	msg.s = NULL;
+	*message_id = id;
+	id = NULL;
+fail:
+	mail_vals_cleanup(&mv);
+	for (i = 0; i < MAIL_N(parts); i++)
+		mail_buf_free(&parts[i].enc);
+	mail_buf_free(&subject);
+	mail_buf_free(&text);
+	mail_buf_free(&html);
+	mail_buf_free(&tmp);
+	mail_buf_free(&msg);
+	free(id);
+	return out;
+}

@@ -1,0 +1,1029 @@
+/*
+ * test_mail.c -- whole messages from the real templates (en, ru), checked
+ * byte by byte here and by an independent parser (Python's email package,
+ * tests/unit/mail_check.py); template errors; hostile values in every
+ * field. mail.c is #included to reach its statics.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../../daemon/mail.c"
+#include "ical.h"
+
+#define TEST_PY		"/usr/bin/python3"
+
+static char	test_top[1024] = ".";
+static char	test_tmp[] = "/tmp/test_mail.XXXXXX";
+static int	test_have_py;
+
+struct test_msg {
+	struct mail_message	 m;
+	struct ical_event	 ev;
+	char			*ical;
+};
+
+static void test_fmt(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* snprintf that must not truncate. */
+static void
+test_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < len);
+}
+
+static const char *
+test_path(const char *rel, char *buf, size_t len)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s/%s", test_top, rel);
+	assert_true(n > 0 && (size_t)n < len);
+	return buf;
+}
+
+static int
+test_count(const char *hay, const char *needle)
+{
+	int	n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/* A message with every optional field set; strings are literals. */
+static void
+test_msg_init(struct test_msg *t, enum mail_kind kind, const char *lang)
+{
+	int64_t	utc;
+	char	err[256];
+
+	memset(t, 0, sizeof *t);
+	assert_int_equal(tz_parse("2026-12-01T15:00", "Europe/Moscow", 0,
+	    "start", &utc, NULL, 0, err, sizeof err), 0);
+	t->m.kind = kind;
+	t->m.lang = lang;
+	t->m.from_name = "Методический центр";
+	t->m.from_addr = "methodist@lectern.example";
+	t->m.to_name = "Петров, Иван: учитель";
+	t->m.to_addr = "ivan.petrov@school5.example";
+	t->m.domain = "lectern.example";
+	t->m.date = 1764000000;
+	t->m.session_kind = "seminar";
+	t->m.title = "Семинар: \"ФГОС\", 5 кл. \\ итоги";
+	t->m.description = "Line one\nLine two, with; <b>punctuation</b> & \"quotes\"";
+	t->m.location = "Школа №5, каб. 12";
+	t->m.url = "https://meet.example.org/j/42?pwd=a&b=1";
+	t->m.course = "ФГОС-2026";
+	t->m.reason = kind == MAIL_CANCEL ? "the speaker is ill" : NULL;
+	t->m.tz = "Europe/Moscow";
+	t->m.start_utc = utc;
+	t->m.duration = 90;
+	t->m.waitlist_position = kind == MAIL_WAITLIST ? 3 : 0;
+	t->m.remind_before = kind == MAIL_REMINDER ? 86400 : 0;
+}
+
+/* Render the calendar part for t from its current values. */
+static void
+test_msg_ical(struct test_msg *t)
+{
+	char	err[256] = "";
+
+	free(t->ical);
+	t->ical = NULL;
+	t->m.ical = NULL;
+	t->m.ical_method = NULL;
+	if (t->m.kind == MAIL_REMINDER || t->m.kind == MAIL_WAITLIST)
+		return;
+	memset(&t->ev, 0, sizeof t->ev);
+	t->ev.method = t->m.kind == MAIL_CANCEL ? ICAL_CANCEL : ICAL_REQUEST;
+	t->ev.uid = "session-42@lectern.example";
+	t->ev.sequence = t->m.kind == MAIL_INVITE ? 0 : 2;
+	t->ev.dtstamp = t->m.date;
+	t->ev.tz = "Europe/Moscow";
+	t->ev.start_local = "2026-12-01T15:00:00";
+	t->ev.start_utc = t->m.start_utc;
+	t->ev.duration = t->m.duration;
+	t->ev.summary = t->m.title;
+	t->ev.description = t->m.description;
+	t->ev.location = t->m.location;
+	t->ev.url = t->m.url;
+	t->ev.organizer_name = t->m.from_name;
+	t->ev.organizer_addr = t->m.from_addr;
+	t->ev.attendee_name = t->m.to_name;
+	t->ev.attendee_addr = t->m.to_addr;
+	t->ev.rrule = t->m.rrule;
+	t->ical = ical_render(&t->ev, err, sizeof err);
+	if (t->ical == NULL)
+		fail_msg("ical_render: %s", err);
+	t->m.ical = t->ical;
+	t->m.ical_method = t->m.kind == MAIL_CANCEL ? "CANCEL" : "REQUEST";
+}
+
+static void
+test_msg_free(struct test_msg *t)
+{
+	free(t->ical);
+	t->ical = NULL;
+}
+
+static int
+test_b64val(int c)
+{
+	const char	*p = strchr(mail_b64_chars, c);
+
+	return c != '\0' && p != NULL ? (int)(p - mail_b64_chars) : -1;
+}
+
+/* Decode base64 s[0..n) (no line breaks) into out; its length, or -1. */
+static long
+test_unb64(const char *s, size_t n, unsigned char *out, size_t outlen)
+{
+	size_t		i, o = 0;
+	uint32_t	v;
+	int		k, pad, d;
+
+	if (n % 4 != 0)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		v = 0;
+		pad = 0;
+		for (k = 0; k < 4; k++) {
+			if (s[i + k] == '=') {
+				pad++;
+				d = 0;
+			} else if ((d = test_b64val(s[i + k])) < 0 || pad > 0)
+				return -1;
+			v = v << 6 | (uint32_t)d;
+		}
+		if (o + 3 > outlen)
+			return -1;
+		out[o++] = v >> 16;
+		if (pad < 2)
+			out[o++] = (v >> 8) & 0xff;
+		if (pad < 1)
+			out[o++] = v & 0xff;
+	}
+	return (long)o;
+}
+
+/*
+ * Every encoded-word in the headers: at most 75 characters, and each one
+ * alone decodes to whole UTF-8 characters.
+ */
+static void
+test_encoded_words(const char *msg, size_t hlen)
+{
+	unsigned char	 dec[128];
+	const char	*p = msg, *q, *end = msg + hlen;
+	long		 n;
+
+	while ((p = strstr(p, "=?UTF-8?B?")) != NULL && p < end) {
+		q = strstr(p + 10, "?=");
+		assert_non_null(q);
+		assert_true(q + 2 - p <= MAIL_EW_MAX);
+		n = test_unb64(p + 10, q - (p + 10), dec, sizeof dec);
+		assert_true(n > 0);
+		assert_int_equal(valid_utf8((const char *)dec, (size_t)n), 0);
+		p = q + 2;
+	}
+}
+
+/* The body of the part whose header block contains ctype. */
+static char *
+test_part_body(const char *msg, const char *ctype)
+{
+	const char	*h, *b, *e;
+
+	h = strstr(msg, ctype);
+	assert_non_null(h);
+	b = strstr(h, "\r\n\r\n");
+	assert_non_null(b);
+	b += 4;
+	e = strstr(b, "\r\n--=_lectern_");
+	assert_non_null(e);
+	return mail_strndup(b, e - b);
+}
+
+/* What must hold for any message mail_render returns. */
+static void
+test_structure(const char *msg, size_t len, const struct mail_message *m)
+{
+	const char	*hend, *s;
+	char		*cal, *att, want[64];
+	size_t		 i, col = 0;
+
+	assert_int_equal(strlen(msg), len);	/* no NUL inside */
+	assert_int_equal(mail_lint(msg, len), 0);
+	for (i = 0; i < len; i++) {
+		if (msg[i] == '\n')
+			assert_true(i > 0 && msg[i - 1] == '\r');
+		if (msg[i] == '\r') {
+			assert_true(msg[i + 1] == '\n');
+			assert_true(i == 0 || msg[i - 1] != '\r');
+		}
+		col = msg[i] == '\n' ? 0 : col + 1;
+		assert_true(col <= MAIL_LINE_MAX + 1);
+	}
+	hend = strstr(msg, "\r\n\r\n");
+	assert_non_null(hend);
+	for (s = msg; s < hend; s++)
+		assert_true((*s >= 0x20 && *s <= 0x7e) || *s == '\r' ||
+		    *s == '\n' || *s == '\t');
+	test_encoded_words(msg, hend - msg);
+	assert_int_equal(test_count(msg, "\r\nTo:"), 1);
+	assert_int_equal(test_count(msg, "\r\nFrom:"), 1);
+	assert_int_equal(test_count(msg, "\r\nSubject:"), 1);
+	assert_null(strstr(msg, "\r\nBcc:"));
+	assert_null(strstr(msg, "\r\nCc:"));
+	if (m->ical == NULL) {
+		assert_int_equal(test_count(msg, "text/calendar"), 0);
+		assert_non_null(strstr(msg, "Content-Type: "
+		    "multipart/alternative"));
+		return;
+	}
+	assert_int_equal(test_count(msg, "Content-Type: text/calendar"), 1);
+	test_fmt(want, sizeof want, "text/calendar; method=%s;",
+	    m->ical_method);
+	assert_non_null(strstr(msg, want));
+	assert_int_equal(test_count(msg, "Content-Disposition: attachment"),
+	    1);
+	cal = test_part_body(msg, "Content-Type: text/calendar");
+	att = test_part_body(msg, "Content-Type: application/ics");
+	assert_string_equal(cal, att);
+	free(cal);
+	free(att);
+}
+
+/* Write s[0..n) to path. */
+static void
+test_write(const char *path, const char *s, size_t n)
+{
+	FILE	*f;
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(s, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Check msg with mail_check.py. expect_subject NULL: the subject is not
+ * compared (hostile values), the rest is.
+ */
+static void
+test_python(const char *msg, size_t len, const struct mail_message *m,
+    const char *expect_subject, const char *const *text)
+{
+	json_t	*want, *arr;
+	char	 mpath[256], jpath[256], cmd[1024], script[1024], *js;
+	int	 rc;
+
+	if (!test_have_py)
+		return;
+	test_fmt(mpath, sizeof mpath, "%s/msg.eml", test_tmp);
+	test_fmt(jpath, sizeof jpath, "%s/want.json", test_tmp);
+	test_write(mpath, msg, len);
+	want = json_pack("{s:s?, s:s, s:s, s:s, s:s, s:s?, s:s?}",
+	    "subject", expect_subject,
+	    "from_name", m->from_name != NULL ? m->from_name : "",
+	    "from_addr", m->from_addr,
+	    "to_name", m->to_name != NULL ? m->to_name : "",
+	    "to_addr", m->to_addr,
+	    "method", m->ical != NULL ? m->ical_method : NULL,
+	    "url", m->url != NULL && *m->url != '\0' &&
+	    m->kind != MAIL_CANCEL && m->kind != MAIL_WAITLIST ? m->url :
+	    NULL);
+	assert_non_null(want);
+	if (expect_subject == NULL)
+		json_object_del(want, "subject");
+	arr = json_array();
+	for (; text != NULL && *text != NULL; text++)
+		json_array_append_new(arr, json_string(*text));
+	json_object_set_new(want, "text", arr);
+	js = json_dumps(want, 0);
+	assert_non_null(js);
+	test_write(jpath, js, strlen(js));
+	free(js);
+	json_decref(want);
+	test_fmt(cmd, sizeof cmd, TEST_PY " %s %s %s", test_path(
+	    "tests/unit/mail_check.py", script, sizeof script), mpath, jpath);
+	rc = system(cmd);
+	if (rc != 0) {
+		fprintf(stderr, "mail_check.py failed; the message is in %s\n",
+		    mpath);
+		/* Keep the evidence. */
+		test_fmt(cmd, sizeof cmd, "cp %s %s.failed", mpath, mpath);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot keep it\n");
+		fail_msg("mail_check.py: status %d", rc);
+	}
+}
+
+/* With TEST_MAIL_DUMP=dir, keep every message rendered as dir/NNN.eml. */
+static void
+test_dump(const char *msg, size_t len)
+{
+	static int	 n;
+	const char	*dir = getenv("TEST_MAIL_DUMP");
+	char		 path[1024];
+
+	if (dir == NULL)
+		return;
+	test_fmt(path, sizeof path, "%s/%03d.eml", dir, n++);
+	test_write(path, msg, len);
+}
+
+/* Render t, expecting success; the caller frees the result. */
+static char *
+test_render_ok(struct test_msg *t, size_t *len)
+{
+	char	 err[512] = "", *id = NULL, *msg;
+
+	msg = mail_render(&t->m, len, &id, err, sizeof err);
+	if (msg == NULL)
+		fail_msg("mail_render: %s", err);
+	assert_non_null(id);
+	assert_non_null(strstr(msg, id));
+	free(id);
+	test_structure(msg, *len, &t->m);
+	test_dump(msg, *len);
+	return msg;
+}
+
+static int
+test_setup(void **state)
+{
+	char	err[512] = "", path[1024];
+	const char *top;
+
+	(void)state;
+	if ((top = getenv("LECTERN_TOP")) != NULL)
+		test_fmt(test_top, sizeof test_top, "%s", top);
+	if (mkdtemp(test_tmp) == NULL)
+		return -1;
+	test_have_py = access(TEST_PY, X_OK) == 0;
+	if (!test_have_py)
+		fprintf(stderr, "no " TEST_PY ": independent checks skipped\n");
+	if (mail_start(test_path("config/templates", path, sizeof path), "en",
+	    err, sizeof err) == -1) {
+		fprintf(stderr, "mail_start: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+test_teardown(void **state)
+{
+	char	cmd[256];
+
+	(void)state;
+	mail_stop();
+	ical_cache_clear();
+	test_fmt(cmd, sizeof cmd, "rm -rf %s", test_tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Every kind in both languages with awkward but valid values. */
+static void
+test_render_matrix(void **state)
+{
+	static const char *const langs[] = { "en", "ru" };
+	static const char *const subj_en[] = {
+		"Invitation: ", "Updated: ", "Cancelled: ", "Reminder: ",
+		"Waiting list: ",
+	};
+	static const char *const subj_ru[] = {
+		"Приглашение: ", "Изменение: ", "Отменено: ", "Напоминание: ",
+		"Лист ожидания: ",
+	};
+	char		 title500[2048], subject[4096], *msg;
+	const char	*titles[8], *names[4], *text[6];
+	struct test_msg	 t;
+	size_t		 li, k, ti, i, len;
+
+	(void)state;
+	/* 500 characters: Cyrillic, commas, quotes, backslashes. */
+	for (i = 0, title500[0] = '\0'; i < 500; i++) {
+		static const char *const pieces[] = {
+			"я", ",", "\"", "\\", "a",
+		};
+		memcpy(title500 + strlen(title500), pieces[i % 5],
+		    strlen(pieces[i % 5]) + 1);
+	}
+	assert_int_equal(valid_utf8_len(title500), 500);
+	titles[0] = "Algebra in grade 7";
+	titles[1] = "Семинар: \"ФГОС\", 5 кл. \\ итоги";
+	titles[2] = "=?UTF-8?B?QmNjOg==?=";
+	titles[3] = "Why ?= and =? matter, \"quoted\" \\ back";
+	titles[4] = title500;
+	titles[5] = "Очень длинное название семинара о функциональной "
+	    "грамотности учащихся основной школы 🎓 и цифровых ресурсах";
+	titles[6] = NULL;
+	names[0] = "Петров, Иван: учитель";
+	names[1] = "O'Brien, \"Pat\" \\ J.";
+	names[2] = "";
+	names[3] = "Anna Smith";
+	for (li = 0; li < 2; li++) {
+		for (k = 0; k < MAIL_NTMPL; k++) {
+			for (ti = 0; titles[ti] != NULL; ti++) {
+				test_msg_init(&t, (enum mail_kind)k, langs[li]);
+				t.m.title = titles[ti];
+				t.m.to_name = names[ti % 4];
+				t.m.from_name = names[(ti + 1) % 4];
+				test_msg_ical(&t);
+				msg = test_render_ok(&t, &len);
+				test_fmt(subject, sizeof subject, "%s%s %s "
+				    "%s, 15:00 MSK", li == 0 ? subj_en[k] :
+				    subj_ru[k], t.m.title, li == 0 ? "-" :
+				    "—", li == 0 ? "1 December 2026" :
+				    "1 декабря 2026");
+				i = 0;
+				text[i++] = t.m.title;
+				text[i++] = "15:00";
+				text[i++] = "MSK (Europe/Moscow)";
+				if (k != MAIL_CANCEL && k != MAIL_WAITLIST)
+					text[i++] = t.m.url;
+				text[i] = NULL;
+				test_python(msg, len, &t.m, subject, text);
+				free(msg);
+				test_msg_free(&t);
+			}
+		}
+	}
+}
+
+/* The words: dates, durations, optional lines, repetition, kinds. */
+static void
+test_render_text(void **state)
+{
+	struct test_msg	 t;
+	char		*msg, *body, *text;
+	unsigned char	 dec[65536];
+	size_t		 len;
+	long		 n;
+	const char	*p;
+	size_t		 o;
+
+	(void)state;
+	/* English invitation without location, course or description. */
+	test_msg_init(&t, MAIL_INVITE, "en");
+	t.m.title = "Algebra";
+	t.m.location = NULL;
+	t.m.course = "";
+	t.m.description = NULL;
+	t.m.to_name = "";
+	t.m.from_name = "Methodology Centre";
+	t.m.session_kind = "open_lesson";
+	t.m.rrule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=10";
+	test_msg_ical(&t);
+	msg = test_render_ok(&t, &len);
+	assert_non_null(strstr(msg, "\r\nSubject: Invitation: Algebra - "
+	    "1 December 2026, 15:00 MSK\r\n"));
+	assert_non_null(strstr(msg, "\r\nFrom: Methodology Centre "
+	    "<methodist@lectern.example>\r\n"));
+	assert_non_null(strstr(msg, "\r\nTo: ivan.petrov@school5.example\r\n"));
+	body = test_part_body(msg, "Content-Type: text/plain");
+	/* ASCII text stays readable (7bit). */
+	assert_non_null(strstr(msg, "Content-Type: text/plain; charset=UTF-8"
+	    "\r\nContent-Transfer-Encoding: 7bit"));
+	assert_non_null(strstr(body, "You are invited to this open lesson:"));
+	assert_non_null(strstr(body, "When: Tuesday, 1 December 2026, "
+	    "15:00-16:30 MSK (Europe/Moscow)\r\n"));
+	assert_non_null(strstr(body, "Duration: 1 hour 30 minutes\r\n"));
+	assert_non_null(strstr(body, "Repeats: every 2 weeks, on Tuesday, "
+	    "Thursday, 10 times\r\n"));
+	assert_non_null(strstr(body, "Join: https://meet.example.org/j/42?"
+	    "pwd=a&b=1\r\n"));
+	assert_null(strstr(body, "Hello"));
+	assert_null(strstr(body, "Place:"));
+	assert_null(strstr(body, "Course:"));
+	assert_null(strstr(body, "\r\n\r\n\r\n"));
+	assert_true(strncmp(body, "You are invited", 15) == 0);
+	free(body);
+	/* The HTML: escaped, the link a link. */
+	body = test_part_body(msg, "Content-Type: text/html");
+	assert_non_null(strstr(body, "<a href=\"https://meet.example.org/j/"
+	    "42?pwd=a&amp;b=1\">https://meet.example.org/j/42?pwd=a&amp;b=1"
+	    "</a>"));
+	free(body);
+	free(msg);
+	test_msg_free(&t);
+
+	/* Russian: genitive months, plural forms, base64 text. */
+	test_msg_init(&t, MAIL_REMINDER, "ru");
+	t.m.duration = 125;
+	t.m.remind_before = 2 * 86400;
+	t.m.description = "<script>alert(1)</script>\r\nвторая строка";
+	test_msg_ical(&t);
+	msg = test_render_ok(&t, &len);
+	body = test_part_body(msg, "Content-Type: text/plain");
+	/* Undo the 76-column lines, then decode. */
+	text = malloc(strlen(body) + 1);
+	assert_non_null(text);
+	for (p = body, o = 0; *p != '\0'; p++) {
+		if (*p != '\r' && *p != '\n')
+			text[o++] = *p;
+	}
+	text[o] = '\0';
+	n = test_unb64(text, o, dec, sizeof dec - 1);
+	assert_true(n > 0);
+	dec[n] = '\0';
+	assert_non_null(strstr((char *)dec, "Когда: вторник, 1 декабря 2026 "
+	    "г., 15:00–17:05 MSK (Europe/Moscow)\r\n"));
+	assert_non_null(strstr((char *)dec, "Продолжительность: 2 часа "
+	    "5 минут\r\n"));
+	assert_non_null(strstr((char *)dec, "До начала: 2 дня\r\n"));
+	assert_non_null(strstr((char *)dec, "Здравствуйте, Петров, Иван: "
+	    "учитель!"));
+	assert_non_null(strstr((char *)dec, "(семинар)"));
+	assert_non_null(strstr((char *)dec, "<script>alert(1)</script>\r\n"
+	    "вторая строка\r\n"));
+	free(text);
+	free(body);
+	free(msg);
+	test_msg_free(&t);
+
+	/* The waiting list and an unknown kind. */
+	test_msg_init(&t, MAIL_WAITLIST, "en");
+	t.m.session_kind = "karaoke";
+	t.m.title = "Geometry";
+	t.m.location = "School 5";
+	t.m.course = NULL;
+	t.m.to_name = "Anna";
+	t.m.from_name = "Anna";
+	test_msg_ical(&t);
+	msg = test_render_ok(&t, &len);
+	assert_non_null(strstr(msg, "You are on the waiting list "
+	    "(position 3)."));
+	assert_non_null(strstr(msg, "This event is full."));
+	assert_non_null(strstr(msg, "Subject: Waiting list: Geometry - "
+	    "1 December 2026, 15:00 MSK\r\n"));
+	free(msg);
+	test_msg_free(&t);
+}
+
+/* Unknown or regional languages fall back. */
+static void
+test_render_lang(void **state)
+{
+	static const struct {
+		const char	*lang;
+		const char	*want;
+	} cases[] = {
+		{ "ru", "Изменение" }, { "ru-ua", "Изменение" },
+		{ "pt-br", "Updated" }, { NULL, "Updated" }, { "", "Updated" },
+		{ "../../etc", "Updated" },
+	};
+	struct test_msg	 t;
+	char		*msg, *subj;
+	size_t		 len, i;
+
+	(void)state;
+	for (i = 0; i < MAIL_N(cases); i++) {
+		test_msg_init(&t, MAIL_UPDATE, cases[i].lang);
+		test_msg_ical(&t);
+		msg = test_render_ok(&t, &len);
+		subj = strstr(msg, "\r\nSubject:");
+		assert_non_null(subj);
+		if (strcmp(cases[i].want, "Updated") == 0)
+			assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"
+			    "VXBkYXRlZDog"));	/* "Updated: " */
+		else
+			assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"
+			    "0JjQt9C80LXQvdC10L3QuNC1"));	/* "Изменение" */
+		free(msg);
+		test_msg_free(&t);
+	}
+}
+
+/* Headers: encoded-words, quoting, folding. */
+static void
+test_headers(void **state)
+{
+	struct mail_buf	 b = { 0 };
+	char		 longs[8192];
+	size_t		 i;
+	const char	*line, *e;
+
+	(void)state;
+	/* 4-byte characters across many words; no word splits one. */
+	for (i = 0, longs[0] = '\0'; i < 300; i++)
+		memcpy(longs + strlen(longs), i % 3 ? "🎓" : "ж",
+		    strlen(i % 3 ? "🎓" : "ж") + 1);
+	mail_hdr_text(&b, "Subject", longs);
+	assert_non_null(mail_buf_get(&b));
+	test_encoded_words(b.s, b.len);
+	for (line = b.s; (e = strstr(line, "\r\n")) != NULL; line = e + 2)
+		assert_true(e - line <= MAIL_FOLD);
+	mail_buf_free(&b);
+
+	/* Plain ASCII stays plain; specials are quoted with escapes. */
+	mail_hdr_addr(&b, "To", "Anna Smith", "a@b.example");
+	assert_string_equal(mail_buf_get(&b), "To: Anna Smith <a@b.example>"
+	    "\r\n");
+	mail_buf_free(&b);
+	mail_hdr_addr(&b, "To", "Smith, \"JJ\" \\ x", "a@b.example");
+	assert_string_equal(mail_buf_get(&b), "To: \"Smith, \\\"JJ\\\" \\\\ "
+	    "x\" <a@b.example>\r\n");
+	mail_buf_free(&b);
+	/* Anything that looks like an encoded-word is encoded itself. */
+	mail_hdr_addr(&b, "To", "=?UTF-8?B?QmNjOg==?=", "a@b.example");
+	assert_string_equal(mail_buf_get(&b), "To: =?UTF-8?B?PT9VVEYtOD9CP1F"
+	    "tTmpPZz09Pz0=?= <a@b.example>\r\n");
+	mail_buf_free(&b);
+	mail_hdr_text(&b, "Subject", "a ?= b");
+	assert_string_equal(mail_buf_get(&b), "Subject: =?UTF-8?B?YSA/PSBi?="
+	    "\r\n");
+	mail_buf_free(&b);
+
+	/* The lint, NUL included. */
+#define TEST_L(s) (s), sizeof (s) - 1
+	assert_int_equal(mail_lint(TEST_L("A: b\r\n\r\nx\r\n")), 0);
+	assert_int_equal(mail_lint(TEST_L("A: b\r\n\r\nx\n")), -1);
+	assert_int_equal(mail_lint(TEST_L("A: b\r\n\r\nx\r\r\n")), -1);
+	assert_int_equal(mail_lint(TEST_L("A: b\r\n\r\nx\0y\r\n")), -1);
+	assert_int_equal(mail_lint(TEST_L("A: b\0\r\n\r\nx\r\n")), -1);
+	assert_int_equal(mail_lint(TEST_L("A: \xd0\x96\r\n\r\nx\r\n")),
+	    -1);
+	assert_int_equal(mail_lint(TEST_L("A: b\r\nx\r\n")), -1);
+	memset(longs, 'x', sizeof longs);
+	memcpy(longs, "A: b\r\n\r\n", 8);
+	memcpy(longs + 8 + 998, "\r\n", 2);
+	assert_int_equal(mail_lint(longs, 8 + 998 + 2), 0);
+	memcpy(longs + 8 + 999, "\r\n", 2);
+	assert_int_equal(mail_lint(longs, 8 + 999 + 2), -1);
+}
+
+/* A boundary never occurs in the content. */
+static void
+test_boundary(void **state)
+{
+	struct mail_part parts[2];
+	const char	*hex = "0123456789abcdef0123456789abcdef";
+	char		 b1[64], b2[64];
+	unsigned	 counter = 0;
+
+	(void)state;
+	memset(parts, 0, sizeof parts);
+	mail_buf_str(&parts[0].enc, "x\r\n--=_lectern_0123456789abcdef_000"
+	    "\r\n");
+	mail_buf_str(&parts[1].enc, "=_lectern_0123456789abcdef_001");
+	assert_int_equal(mail_boundary(hex, &counter, parts, 2, b1,
+	    sizeof b1), 0);
+	assert_string_equal(b1, "=_lectern_0123456789abcdef_002");
+	assert_int_equal(mail_boundary(hex, &counter, parts, 2, b2,
+	    sizeof b2), 0);
+	assert_string_equal(b2, "=_lectern_0123456789abcdef_003");
+	mail_buf_free(&parts[0].enc);
+	mail_buf_free(&parts[1].enc);
+}
+
+/* Message-IDs are fresh for every rendering, on the domain. */
+static void
+test_message_id(void **state)
+{
+	struct test_msg	 t;
+	char		 err[256], *a, *b, *ida, *idb;
+	size_t		 len, i;
+
+	(void)state;
+	test_msg_init(&t, MAIL_INVITE, "en");
+	test_msg_ical(&t);
+	a = mail_render(&t.m, &len, &ida, err, sizeof err);
+	b = mail_render(&t.m, &len, &idb, err, sizeof err);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_not_equal(ida, idb);
+	assert_int_equal(strlen(ida), 32 + 1 + strlen("lectern.example"));
+	for (i = 0; i < 32; i++)
+		assert_non_null(strchr("0123456789abcdef", ida[i]));
+	assert_string_equal(ida + 32, "@lectern.example");
+	free(a);
+	free(b);
+	free(ida);
+	free(idb);
+	test_msg_free(&t);
+}
+
+/* Values that must be refused. */
+static void
+test_refuse(void **state)
+{
+	struct test_msg	 t;
+	char		 err[512], *msg, *id;
+	size_t		 len, i;
+	enum { F_FROM, F_TO, F_FROMNAME, F_TONAME, F_DOMAIN, F_TITLE,
+	    F_URL, F_TZ, F_METHOD, F_ICAL } f;
+	static const struct {
+		int		 field;
+		const char	*value;
+	} cases[] = {
+		{ F_FROM, "a@b.example\r\nBcc: x@y.example" },
+		{ F_FROM, "Name <a@b.example>" },
+		{ F_TO, "ivan@school5.example\nBcc: x@y" },
+		{ F_TO, "x@y, z@w.example" },
+		{ F_TO, "" },
+		{ F_TO, NULL },
+		{ F_FROMNAME, "Org\r\nBcc: x@y.example" },
+		{ F_TONAME, "Ivan\nBcc: x@y.example" },
+		{ F_TONAME, "Ivan\rX" },
+		{ F_TONAME, "Ivan\xe2\x80\xa8X" },		/* U+2028 */
+		{ F_TONAME, "Ivan\xc2\x85X" },		/* NEL */
+		{ F_TONAME, "Ivan\xd0" },			/* invalid UTF-8 */
+		{ F_DOMAIN, "lectern.example>\r\nBcc: x" },
+		{ F_DOMAIN, NULL },
+		{ F_TITLE, "Title\r\nBcc: x@y.example" },
+		{ F_TITLE, "Title\r\n.\r\n" },
+		{ F_TITLE, "\n" },
+		{ F_TITLE, "" },
+		{ F_TITLE, NULL },
+		{ F_TITLE, "a\xe2\x80\xa9" },		/* U+2029 */
+		{ F_TITLE, "a\x1b[31m" },
+		{ F_URL, "javascript:alert(1)" },
+		{ F_URL, "https://x.example/\"><script>" },
+		{ F_TZ, "Mars/Olympus" },
+		{ F_TZ, NULL },
+		{ F_METHOD, "CANCEL" },
+		{ F_METHOD, NULL },
+		{ F_ICAL, "BEGIN:VCALENDAR\nMETHOD:REQUEST\n" },
+		{ F_ICAL, NULL },
+	};
+
+	(void)state;
+	for (i = 0; i < MAIL_N(cases); i++) {
+		test_msg_init(&t, MAIL_INVITE, "en");
+		test_msg_ical(&t);
+		f = cases[i].field;
+		switch (f) {
+		case F_FROM: t.m.from_addr = cases[i].value; break;
+		case F_TO: t.m.to_addr = cases[i].value; break;
+		case F_FROMNAME: t.m.from_name = cases[i].value; break;
+		case F_TONAME: t.m.to_name = cases[i].value; break;
+		case F_DOMAIN: t.m.domain = cases[i].value; break;
+		case F_TITLE: t.m.title = cases[i].value; break;
+		case F_URL: t.m.url = cases[i].value; break;
+		case F_TZ: t.m.tz = cases[i].value; break;
+		case F_METHOD: t.m.ical_method = cases[i].value; break;
+		case F_ICAL: t.m.ical = cases[i].value; break;
+		}
+		err[0] = '\0';
+		id = NULL;
+		msg = mail_render(&t.m, &len, &id, err, sizeof err);
+		if (msg != NULL)
+			fail_msg("case %zu rendered", i);
+		assert_null(id);
+		assert_true(err[0] != '\0');
+		assert_null(strchr(err, '\n'));
+		test_msg_free(&t);
+	}
+
+	/* A calendar for somebody else, or two attendees. */
+	test_msg_init(&t, MAIL_INVITE, "en");
+	test_msg_ical(&t);
+	t.m.to_addr = "someone.else@school5.example";
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	assert_non_null(strstr(err, "ATTENDEE"));
+	test_msg_free(&t);
+	/* A REQUEST calendar in a cancellation. */
+	test_msg_init(&t, MAIL_INVITE, "en");
+	test_msg_ical(&t);
+	t.m.kind = MAIL_CANCEL;
+	t.m.ical_method = "CANCEL";
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	assert_non_null(strstr(err, "METHOD"));
+	test_msg_free(&t);
+	/* An unknown kind of message. */
+	test_msg_init(&t, MAIL_INVITE, "en");
+	test_msg_ical(&t);
+	t.m.kind = (enum mail_kind)42;
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	test_msg_free(&t);
+}
+
+/*
+ * The injection corpus in every text field: either refused, or rendered
+ * with the same headers, one sender and one recipient (mail_check.py
+ * counts them) and the values intact.
+ */
+static void
+test_injection(void **state)
+{
+	static char	 big[10001];
+	const char	*corpus[16];
+	struct test_msg	 t;
+	char		 err[512], *msg, *id;
+	size_t		 len, i, f, ncorpus = 0, rendered = 0, refused = 0;
+
+	(void)state;
+	memset(big, 'x', sizeof big - 1);
+	corpus[ncorpus++] = "a\rb";
+	corpus[ncorpus++] = "a\nb";
+	corpus[ncorpus++] = "a\r\n.\r\nMAIL FROM:<x@y>";
+	corpus[ncorpus++] = "x\r\nBcc: victim@evil.example";
+	corpus[ncorpus++] = "Bcc: x@y.example";
+	corpus[ncorpus++] = "=?UTF-8?B?QmNjOg==?=";
+	corpus[ncorpus++] = "=?UTF-8?Q?a=0D=0ABcc:_x@y?=";
+	corpus[ncorpus++] = "a\xe2\x80\xa8" "Bcc: x@y";
+	corpus[ncorpus++] = "--=_lectern_";
+	corpus[ncorpus++] = "<x@y.example>, z@w.example";
+	corpus[ncorpus++] = "\"quoted\\\" name\\";
+	corpus[ncorpus++] = big;
+	corpus[ncorpus] = NULL;
+	for (f = 0; f < 9; f++) {
+		for (i = 0; i < ncorpus; i++) {
+			test_msg_init(&t, f % 2 ? MAIL_CANCEL : MAIL_INVITE,
+			    f % 3 ? "ru" : "en");
+			/*
+			 * The calendar from the harmless values: ical_render
+			 * refuses some of the corpus itself, and mail.c must
+			 * hold without its help.
+			 */
+			test_msg_ical(&t);
+			switch (f) {
+			case 0: t.m.title = corpus[i]; break;
+			case 1: t.m.to_name = corpus[i]; break;
+			case 2: t.m.from_name = corpus[i]; break;
+			case 3: t.m.location = corpus[i]; break;
+			case 4: t.m.course = corpus[i]; break;
+			case 5: t.m.description = corpus[i]; break;
+			case 6: t.m.reason = corpus[i]; break;
+			case 7: t.m.to_addr = corpus[i]; break;
+			default: t.m.url = corpus[i]; break;
+			}
+			err[0] = '\0';
+			id = NULL;
+			msg = mail_render(&t.m, &len, &id, err, sizeof err);
+			if (msg == NULL) {
+				assert_true(err[0] != '\0');
+				refused++;
+				test_msg_free(&t);
+				continue;
+			}
+			rendered++;
+			test_structure(msg, len, &t.m);
+			test_python(msg, len, &t.m, NULL, NULL);
+			free(msg);
+			free(id);
+			test_msg_free(&t);
+		}
+	}
+	assert_true(rendered > 0);
+	assert_true(refused > 0);
+}
+
+/* Template errors name the file and the line. */
+static void
+test_start_errors(void **state)
+{
+	static const char *const files[] = {
+		"lang.conf", "invite.txt", "update.txt", "cancel.txt",
+		"reminder.txt", "waitlist.txt",
+	};
+	static const struct {
+		const char	*file;		/* replaced, or NULL: removed */
+		const char	*content;
+		const char	*want;		/* in the error */
+	} cases[] = {
+		{ "invite.txt", "Subject: Hi {title}\nWhen: {time}\n{titel}\n",
+		    "en/invite.txt:3: unknown placeholder {titel}" },
+		{ "update.txt", "Hi {title}\n", "en/update.txt:1: the first "
+		    "line must be \"Subject: ...\"" },
+		{ "cancel.txt", "Subject: x {description}\n",
+		    "en/cancel.txt:1: {description} cannot" },
+		{ "reminder.txt", "Subject: x\n{ title}\n",
+		    "en/reminder.txt:2: column 1: malformed" },
+		{ "waitlist.txt", "Subject: x\nok }\n",
+		    "en/waitlist.txt:2: column 4: a lone '}'" },
+		{ "invite.txt", "Subject: x\n\x01\n",
+		    "en/invite.txt:2: control character" },
+		{ "invite.txt", "Subject: x\n\xff\n", "en/invite.txt: not "
+		    "UTF-8" },
+		{ "invite.txt", "", "en/invite.txt:1: empty file" },
+		{ "update.txt", NULL, "en/update.txt: No such file" },
+		{ "lang.conf", NULL, "en/lang.conf: No such file" },
+		{ "lang.conf", "months = a, b\n", "en/lang.conf:1: months: "
+		    "needs 12" },
+		{ "lang.conf", "colour = red\n", "en/lang.conf:1: unknown key "
+		    "\"colour\"" },
+		{ "lang.conf", "kind.karaoke = k\n", "en/lang.conf:1: unknown "
+		    "key \"kind.karaoke\"" },
+		{ "lang.conf", "# only\ndate = {weekday} {dya}\n",
+		    "en/lang.conf:2: date: unknown placeholder {dya}" },
+		{ "lang.conf", "minute = a\n", "en/lang.conf:1: minute: needs "
+		    "2 plural forms" },
+		{ "lang.conf", "months = a,b,c,d,e,f,g,h,i,j,k,l\n",
+		    "en/lang.conf: missing key \"weekdays\"" },
+	};
+	char	 src[1024], dst[1024], dir[1024], err[1024], cmd[4096];
+	char	*text;
+	size_t	 i, j;
+
+	(void)state;
+	test_fmt(dir, sizeof dir, "%s/tpl", test_tmp);
+	for (i = 0; i < MAIL_N(cases); i++) {
+		test_fmt(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s/en",
+		    dir, dir);
+		assert_int_equal(system(cmd), 0);
+		for (j = 0; j < MAIL_N(files); j++) {
+			test_fmt(src, sizeof src, "%s/config/templates/en/%s",
+			    test_top, files[j]);
+			test_fmt(dst, sizeof dst, "%s/en/%s", dir, files[j]);
+			if (strcmp(files[j], cases[i].file) == 0) {
+				if (cases[i].content != NULL)
+					test_write(dst, cases[i].content,
+					    strlen(cases[i].content));
+				continue;
+			}
+			text = mail_read(src, err, sizeof err);
+			assert_non_null(text);
+			test_write(dst, text, strlen(text));
+			free(text);
+		}
+		err[0] = '\0';
+		assert_int_equal(mail_start(dir, "en", err, sizeof err), -1);
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err,
+			    cases[i].want);
+		/* The loaded templates are kept. */
+		assert_non_null(mail_templates);
+	}
+	/* The default language must exist; other names are refused. */
+	test_fmt(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && cp -R "
+	    "%s/config/templates/en %s/", dir, dir, test_top, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(mail_start(dir, "ru", err, sizeof err), -1);
+	assert_non_null(strstr(err, "\"ru\""));
+	assert_int_equal(mail_start(dir, "en", err, sizeof err), 0);
+	test_fmt(cmd, sizeof cmd, "mkdir %s/English", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(mail_start(dir, "en", err, sizeof err), -1);
+	assert_non_null(strstr(err, "/English"));
+	assert_int_equal(mail_start("/nonexistent/templates", "en", err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "/nonexistent/templates"));
+	/* Back to the real ones. */
+	test_fmt(src, sizeof src, "%s/config/templates", test_top);
+	assert_int_equal(mail_start(src, "en", err, sizeof err), 0);
+}
+
+/* Without templates nothing renders. */
+static void
+test_not_started(void **state)
+{
+	struct mail_set	*saved = mail_templates;
+	struct test_msg	 t;
+	char		 err[256], *id;
+	size_t		 len;
+
+	(void)state;
+	mail_templates = NULL;
+	test_msg_init(&t, MAIL_REMINDER, "en");
+	test_msg_ical(&t);
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	assert_non_null(strstr(err, "not loaded"));
+	mail_templates = saved;
+	test_msg_free(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_matrix),
+		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_render_lang),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_boundary),
+		cmocka_unit_test(test_message_id),
+		cmocka_unit_test(test_refuse),
+		cmocka_unit_test(test_injection),
+		cmocka_unit_test(test_start_errors),
+		cmocka_unit_test(test_not_started),
+	};
+
+	return cmocka_run_group_tests(tests, test_setup, test_teardown);
+}
