@@ -25,6 +25,7 @@
 #include "lectern.h"
 #include "commands.h"
 #include "config.h"
+#include "delivery.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -194,7 +195,8 @@ main_reload(void)
 	log_set_level((enum log_level)next->log_level);
 	server_set_config(next);
 	commands_set_config(next);
-	/* delivery_set_config(next) and scheduler_set_config(next) go here. */
+	delivery_set_config(next);
+	/* scheduler_set_config(next) goes here. */
 	config_cleanup(old);
 	free(old);
 	log_notice("configuration reloaded from %s", next->path != NULL ?
@@ -358,11 +360,21 @@ main(int argc, char **argv)
 			log_fatal("cannot watch signal %d", sigs[i]);
 	}
 
+	if (delivery_start(main_base, main_cfg, err, sizeof err) == -1) {
+		log_err("delivery: %s", err);
+		sd_notifyf(0, "STATUS=Failed to start: %s", err);
+		server_stop();
+		commands_stop();
+		store_close();
+		for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			event_free(sigev[i]);
+		event_base_free(main_base);
+		return 1;
+	}
 	/*
-	 * The delivery and scheduler modules start here, once they exist:
-	 *	delivery_start(main_base, main_cfg);
+	 * The scheduler module starts here, once it exists:
 	 *	scheduler_start(main_base, main_cfg);
-	 * and stop below, before server_stop, in reverse order.
+	 * and stops below, before delivery_stop, in reverse order.
 	 */
 
 	if (!foreground)
@@ -383,7 +395,8 @@ main(int argc, char **argv)
 	event_base_dispatch(main_base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
-	/* scheduler_stop(); delivery_stop(); */
+	/* scheduler_stop(); */
+	delivery_stop();
 	server_stop();
 	commands_stop();
 	store_close();

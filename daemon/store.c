@@ -124,13 +124,15 @@ static const char *const store_migrations[] = {
 	" person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,"
 	" recipient TEXT NOT NULL,"
 	" kind TEXT NOT NULL"
-	"  CHECK (kind IN ('invite', 'update', 'cancel', 'reminder')),"
+	"  CHECK (kind IN ('invite', 'update', 'cancel', 'reminder',"
+	"   'waitlist')),"
 	" message_id TEXT NOT NULL,"
 	" message BLOB NOT NULL,"
 	" state TEXT NOT NULL DEFAULT 'queued'"
 	"  CHECK (state IN ('queued', 'sent', 'failed', 'expired')),"
 	" attempts INTEGER NOT NULL DEFAULT 0,"
 	" next_attempt INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
 	" last_reply TEXT,"
 	" created INTEGER NOT NULL,"
 	" sent_at INTEGER);"
@@ -250,6 +252,15 @@ enum store_q {
 	STORE_Q_E_TARGETS,
 	STORE_Q_CE_TARGETS,
 	STORE_Q_O_LIST,
+	STORE_Q_S_PEOPLE,
+	STORE_Q_O_ADD,
+	STORE_Q_O_DUE,
+	STORE_Q_O_NEXT,
+	STORE_Q_O_SENT,
+	STORE_Q_O_DEFER,
+	STORE_Q_O_FAIL,
+	STORE_Q_O_EXPIRE,
+	STORE_Q_O_REQUEUE,
 	STORE_Q_MAX
 };
 
@@ -402,6 +413,40 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " attempts, next_attempt, last_reply, message_id, created, sent_at"
 	    " FROM outbox WHERE (?1 IS NULL OR state = ?1)"
 	    " AND (?2 = 0 OR session_id = ?2) ORDER BY id DESC LIMIT ?3",
+	[STORE_Q_S_PEOPLE] = "SELECT person_id FROM enrollments"
+	    " WHERE session_id = ?1 AND state = 'enrolled' ORDER BY ord, id",
+	[STORE_Q_O_ADD] = "INSERT INTO outbox (session_id, person_id,"
+	    " recipient, kind, message_id, message, next_attempt, expires,"
+	    " created) VALUES (nullif(?1, 0), nullif(?2, 0), ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9)",
+	/* The in-flight ids are skipped by the caller: ?2 is max + nskip. */
+	[STORE_Q_O_DUE] = "SELECT id, recipient, message, attempts, expires,"
+	    " message_id FROM outbox WHERE state = 'queued' AND next_attempt <= ?1"
+	    " ORDER BY next_attempt, id LIMIT ?2",
+	[STORE_Q_O_NEXT] = "SELECT min(next_attempt) FROM outbox"
+	    " WHERE state = 'queued'",
+	[STORE_Q_O_SENT] = "UPDATE outbox SET state = 'sent', sent_at = ?2,"
+	    " attempts = attempts + 1, last_reply = ?3"
+	    " WHERE id = ?1 AND state IN ('queued', 'expired')",
+	[STORE_Q_O_DEFER] = "UPDATE outbox SET next_attempt = ?2,"
+	    " attempts = attempts + 1, last_reply = ?3"
+	    " WHERE id = ?1 AND state = 'queued'",
+	[STORE_Q_O_FAIL] = "UPDATE outbox SET state = 'failed',"
+	    " attempts = attempts + 1, last_reply = ?2"
+	    " WHERE id = ?1 AND state = 'queued'",
+	[STORE_Q_O_EXPIRE] = "UPDATE outbox SET state = 'expired'"
+	    " WHERE state = 'queued' AND expires > 0 AND expires <= ?1",
+	/*
+	 * A passed expiry is cleared (the coordinator asked for the send);
+	 * a queued message named by id is simply made due now.
+	 */
+	[STORE_Q_O_REQUEUE] = "UPDATE outbox SET state = 'queued',"
+	    " next_attempt = ?2, attempts = 0,"
+	    " expires = CASE WHEN expires > 0 AND expires <= ?2 THEN 0"
+	    "  ELSE expires END"
+	    " WHERE (?1 = 0 AND state IN ('failed', 'expired'))"
+	    " OR (?1 <> 0 AND id = ?1 AND state IN ('failed', 'expired',"
+	    "  'queued'))",
 };
 
 static sqlite3		*store_db;
@@ -1807,4 +1852,257 @@ store_outbox_list(const char *state, int64_t session_id, int64_t limit,
 	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK)
 		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_outbox_row, out, err, errlen);
+}
+
+/* The people enrolled (not waitlisted) in a session; *ids is malloc'd. */
+enum lectern_error
+store_session_people(int64_t session_id, int64_t **ids, size_t *n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_S_PEOPLE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, session_id);
+	return store_ids(st, ids, n, err, errlen);
+}
+
+/* Queue one rendered message; *id (if not NULL) gets its id. */
+enum lectern_error
+store_outbox_add(const struct store_outbox_new *m, int64_t now, int64_t *id,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if (m->message == NULL || m->len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "the message is missing or too large");
+		return LECTERN_E_INVALID_ARGUMENT;
+	}
+	if ((st = store_stmt(STORE_Q_O_ADD, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, m->session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, m->person_id) != SQLITE_OK ||
+	    store_bind_text(st, 3, m->recipient) != SQLITE_OK ||
+	    store_bind_text(st, 4, m->kind) != SQLITE_OK ||
+	    store_bind_text(st, 5, m->message_id) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 6, m->message, (int)m->len,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, m->next_attempt) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 8, m->expires) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(store_db);
+	return LECTERN_OK;
+}
+
+static int
+store_outbox_skipped(int64_t id, const int64_t *skip, size_t nskip)
+{
+	size_t	 i;
+
+	for (i = 0; i < nskip; i++)
+		if (skip[i] == id)
+			return 1;
+	return 0;
+}
+
+/* Release what store_outbox_due returned. */
+void
+store_outbox_msgs_free(struct store_outbox_msg *msgs, size_t n)
+{
+	size_t	 i;
+
+	if (msgs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(msgs[i].recipient);
+		free(msgs[i].message_id);
+		free(msgs[i].message);
+	}
+	free(msgs);
+}
+
+/* Up to max due queued messages not in skip; *msgs is malloc'd. */
+enum lectern_error
+store_outbox_due(int64_t now, size_t max, const int64_t *skip, size_t nskip,
+    struct store_outbox_msg **msgs, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	struct store_outbox_msg	*v = NULL, *m;
+	const void		*blob;
+	const unsigned char	*rcpt;
+	size_t			 len = 0;
+	int64_t			 id;
+	int			 rc = SQLITE_DONE, bytes;
+
+	*msgs = NULL;
+	*n = 0;
+	if (max == 0)
+		return LECTERN_OK;
+	if ((st = store_stmt(STORE_Q_O_DUE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if ((v = calloc(max, sizeof *v)) == NULL)
+		log_fatal("store: out of memory");
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (int64_t)(max + nskip));
+	while (len < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (store_outbox_skipped(id, skip, nskip))
+			continue;
+		m = &v[len];
+		m->id = id;
+		rcpt = sqlite3_column_text(st, 1);
+		if ((m->recipient = strdup(rcpt != NULL ?
+		    (const char *)rcpt : "")) == NULL)
+			log_fatal("store: out of memory");
+		blob = sqlite3_column_blob(st, 2);
+		bytes = sqlite3_column_bytes(st, 2);
+		m->len = bytes > 0 ? (size_t)bytes : 0;
+		if ((m->message = malloc(m->len + 1)) == NULL)
+			log_fatal("store: out of memory");
+		if (m->len > 0)
+			memcpy(m->message, blob, m->len);
+		m->message[m->len] = '\0';
+		m->attempts = sqlite3_column_int64(st, 3);
+		m->expires = sqlite3_column_int64(st, 4);
+		rcpt = sqlite3_column_text(st, 5);
+		if ((m->message_id = strdup(rcpt != NULL ?
+		    (const char *)rcpt : "")) == NULL)
+			log_fatal("store: out of memory");
+		len++;
+	}
+	if (len == max)
+		rc = SQLITE_DONE;
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		store_outbox_msgs_free(v, len);
+		return store_fail(rc, err, errlen);
+	}
+	if (len == 0) {
+		free(v);
+		v = NULL;
+	}
+	*msgs = v;
+	*n = len;
+	return LECTERN_OK;
+}
+
+/* The earliest next_attempt of a queued message; 0 when none is queued. */
+enum lectern_error
+store_outbox_next(int64_t *when, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*when = 0;
+	if ((st = store_stmt(STORE_Q_O_NEXT, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*when = sqlite3_column_int64(st, 0);
+	store_done(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+/* Run an outcome update; a message that is not (or no longer) queued is not found. */
+static enum lectern_error
+store_outbox_outcome(sqlite3_stmt *st, int64_t id, char *err, size_t errlen)
+{
+	enum lectern_error	 code;
+
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "message %" PRId64 " is not queued", id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	return LECTERN_OK;
+}
+
+/* The server took message id (250 to the final dot). */
+enum lectern_error
+store_outbox_sent(int64_t id, int64_t now, const char *reply, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_O_SENT, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    store_bind_text(st, 3, reply) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_outbox_outcome(st, id, err, errlen);
+}
+
+/* A temporary failure: try message id again at next_attempt. */
+enum lectern_error
+store_outbox_defer(int64_t id, int64_t next_attempt, const char *reply,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_O_DEFER, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, next_attempt) != SQLITE_OK ||
+	    store_bind_text(st, 3, reply) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_outbox_outcome(st, id, err, errlen);
+}
+
+/* A permanent failure for message id. */
+enum lectern_error
+store_outbox_fail(int64_t id, const char *reply, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_O_FAIL, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    store_bind_text(st, 2, reply) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_outbox_outcome(st, id, err, errlen);
+}
+
+/* Mark queued messages with expires in (0, now] expired. */
+enum lectern_error
+store_outbox_expire(int64_t now, int64_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	*n = 0;
+	if ((st = store_stmt(STORE_Q_O_EXPIRE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, now);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	*n = sqlite3_changes(store_db);
+	return LECTERN_OK;
+}
+
+/* Queue failed or expired messages again (id 0: all of them) for now. */
+enum lectern_error
+store_outbox_requeue(int64_t id, int64_t now, int64_t *n, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	*n = 0;
+	if ((st = store_stmt(STORE_Q_O_REQUEUE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	*n = sqlite3_changes(store_db);
+	return LECTERN_OK;
 }

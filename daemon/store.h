@@ -213,6 +213,7 @@ enum lectern_error store_outbox_add(const struct store_outbox_new *m,
 struct store_outbox_msg {
 	int64_t		 id;
 	char		*recipient;
+	char		*message_id;	/* without <> (for logs) */
 	char		*message;
 	size_t		 len;
 	int64_t		 attempts;
@@ -236,10 +237,14 @@ enum lectern_error store_outbox_defer(int64_t id, int64_t next_attempt,
     const char *reply, char *err, size_t errlen);
 enum lectern_error store_outbox_fail(int64_t id, const char *reply,
     char *err, size_t errlen);
-/* Mark queued messages whose expires has passed as expired; *n how many. */
+/* Mark queued messages with 0 < expires <= now as expired; *n how many. */
 enum lectern_error store_outbox_expire(int64_t now, int64_t *n, char *err,
     size_t errlen);
-/* Re-queue message id (0: every failed and expired one) for now; *n how many. */
+/*
+ * Re-queue message id (0: every failed and expired one) for now with
+ * attempts reset; a passed expiry is cleared; a queued id is made due now.
+ * *n how many.
+ */
 enum lectern_error store_outbox_requeue(int64_t id, int64_t now, int64_t *n,
     char *err, size_t errlen);
 
