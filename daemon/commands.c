@@ -26,8 +26,10 @@
 #include "commands.h"
 #include "config.h"
 #include "csvimport.h"
+#include "delivery.h"
 #include "lectern.h"
 #include "log.h"
+#include "notify.h"
 #include "proto.h"
 #include "request.h"
 #include "server.h"
@@ -558,6 +560,49 @@ commands_check_session(struct commands_ctx *ctx, json_t *args)
 	return LECTERN_OK;
 }
 
+/*
+ * Enroll people in a session and queue an invitation for each one newly
+ * enrolled (not for those waitlisted or already there).
+ */
+static enum lectern_error
+commands_session_enroll(struct commands_ctx *ctx, int64_t session,
+    const int64_t *people, size_t n, int *outcomes, int64_t *positions)
+{
+	enum lectern_error	 code;
+	int64_t			*fresh;
+	size_t			 i, k = 0;
+
+	code = store_enroll(0, session, people, n, ctx->now, outcomes,
+	    positions, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK || n == 0)
+		return code;
+	if ((fresh = calloc(n, sizeof *fresh)) == NULL)
+		log_fatal("commands: out of memory");
+	for (i = 0; i < n; i++) {
+		if (outcomes[i] == STORE_ENROLLED)
+			fresh[k++] = people[i];
+	}
+	code = notify_session(session, MAIL_INVITE, fresh, k, NULL, ctx->now,
+	    ctx->err, sizeof ctx->err);
+	free(fresh);
+	return code;
+}
+
+/* Remove a person from a session; a CANCEL takes it out of their calendar. */
+static enum lectern_error
+commands_session_unenroll(struct commands_ctx *ctx, int64_t session,
+    int64_t person, int *removed)
+{
+	enum lectern_error	 code;
+
+	code = store_unenroll(0, session, person, removed, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK || !*removed)
+		return code;
+	return notify_session(session, MAIL_CANCEL, &person, 1, NULL,
+	    ctx->now, ctx->err, sizeof ctx->err);
+}
+
 /* Fill the session's free seats; a course also passes them to its sessions. */
 static enum lectern_error commands_course_fanout(struct commands_ctx *,
     int64_t, const int64_t *, size_t);
@@ -577,13 +622,17 @@ commands_promote(struct commands_ctx *ctx, int course, int64_t target,
 	if (code != LECTERN_OK)
 		goto fail;
 	n = json_array_size(mine);
-	if (course && n > 0) {
+	if (n > 0) {
 		if ((ids = calloc(n, sizeof *ids)) == NULL)
 			log_fatal("commands: out of memory");
 		json_array_foreach(mine, i, v)
 			ids[i] = json_integer_value(json_object_get(v, "id"));
-		if ((code = commands_course_fanout(ctx, target, ids, n)) !=
-		    LECTERN_OK)
+		if (course)
+			code = commands_course_fanout(ctx, target, ids, n);
+		else
+			code = notify_session(target, MAIL_INVITE, ids, n,
+			    NULL, ctx->now, ctx->err, sizeof ctx->err);
+		if (code != LECTERN_OK)
 			goto fail;
 	}
 	if (promoted != NULL && json_array_extend(promoted, mine) != 0)
@@ -613,8 +662,8 @@ commands_course_fanout(struct commands_ctx *ctx, int64_t course_id,
 	    (positions = calloc(n, sizeof *positions)) == NULL)
 		log_fatal("commands: out of memory");
 	for (i = 0; i < ns; i++) {
-		code = store_enroll(0, sessions[i], people, n, ctx->now,
-		    outcomes, positions, ctx->err, sizeof ctx->err);
+		code = commands_session_enroll(ctx, sessions[i], people, n,
+		    outcomes, positions);
 		if (code != LECTERN_OK)
 			break;
 	}
@@ -634,8 +683,11 @@ commands_leave(struct commands_ctx *ctx, int course, int64_t target,
 	size_t			 i, ns = 0;
 	int			 r;
 
-	code = store_unenroll(course, target, person, removed, ctx->err,
-	    sizeof ctx->err);
+	if (course)
+		code = store_unenroll(1, target, person, removed, ctx->err,
+		    sizeof ctx->err);
+	else
+		code = commands_session_unenroll(ctx, target, person, removed);
 	if (code != LECTERN_OK || !*removed)
 		return code;
 	if (course) {
@@ -644,8 +696,8 @@ commands_leave(struct commands_ctx *ctx, int course, int64_t target,
 		    ctx->err, sizeof ctx->err)) != LECTERN_OK)
 			return code;
 		for (i = 0; i < ns && code == LECTERN_OK; i++) {
-			code = store_unenroll(0, sessions[i], person, &r,
-			    ctx->err, sizeof ctx->err);
+			code = commands_session_unenroll(ctx, sessions[i],
+			    person, &r);
 			if (code == LECTERN_OK && r)
 				code = commands_promote(ctx, 0, sessions[i],
 				    NULL);
@@ -687,6 +739,7 @@ commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	commands_set(ob, "expired", json_integer(c.expired));
 	commands_set(o, "outbox", ob);
 	commands_set(o, "next_due", json_null());
+	commands_set(o, "delivery", delivery_status());
 	commands_set(o, "timezone", json_string(commands_zone()));
 	commands_set(o, "clients", json_integer((json_int_t)server_clients()));
 	*result = o;
@@ -1393,8 +1446,8 @@ commands_session_join_course(struct commands_ctx *ctx, int64_t session,
 	if ((outcomes = calloc(n, sizeof *outcomes)) == NULL ||
 	    (positions = calloc(n, sizeof *positions)) == NULL)
 		log_fatal("commands: out of memory");
-	code = store_enroll(0, session, people, n, ctx->now, outcomes,
-	    positions, ctx->err, sizeof ctx->err);
+	code = commands_session_enroll(ctx, session, people, n, outcomes,
+	    positions);
 	free(people);
 	free(outcomes);
 	free(positions);
@@ -1613,6 +1666,10 @@ commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
 	    sizeof ctx->err);
 	if (code != LECTERN_OK)
 		goto fail;
+	/* Everyone already enrolled sees the new revision. */
+	if (bump && (code = notify_session_all(id, MAIL_UPDATE, NULL,
+	    ctx->now, ctx->err, sizeof ctx->err)) != LECTERN_OK)
+		goto fail;
 	if (s.course_id != 0 && s.course_id != cur_course &&
 	    (code = commands_session_join_course(ctx, id, s.course_id)) !=
 	    LECTERN_OK)
@@ -1647,6 +1704,10 @@ commands_session_cancel_cb(struct commands_ctx *ctx, json_t *args,
 	    ctx->err, sizeof ctx->err);
 	if (code != LECTERN_OK)
 		return commands_store(ctx, code, "id");
+	code = notify_session_all(id, MAIL_CANCEL, commands_str(args, "reason"),
+	    ctx->now, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return code;
 	return store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
 }
 
@@ -1822,8 +1883,12 @@ commands_enroll_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 		log_fatal("commands: out of memory");
 	json_array_foreach(list, i, v)
 		ids[i] = json_integer_value(json_object_get(v, "id"));
-	code = store_enroll(course, target, ids, n, ctx->now, outcomes,
-	    positions, ctx->err, sizeof ctx->err);
+	if (course)
+		code = store_enroll(1, target, ids, n, ctx->now, outcomes,
+		    positions, ctx->err, sizeof ctx->err);
+	else
+		code = commands_session_enroll(ctx, target, ids, n, outcomes,
+		    positions);
 	if ((code = commands_store(ctx, code, course ? "course" : "session")) !=
 	    LECTERN_OK)
 		goto fail;
@@ -2119,6 +2184,7 @@ int
 commands_start(const struct config *cfg)
 {
 	commands_cfg = cfg;
+	notify_set_config(cfg);
 	clock_gettime(CLOCK_MONOTONIC, &commands_started);
 	/* An rrule from a peer must never make libical abort. */
 	icalerror_set_errors_are_fatal(0);
@@ -2137,6 +2203,7 @@ void
 commands_set_config(const struct config *cfg)
 {
 	commands_cfg = cfg;
+	notify_set_config(cfg);
 }
 
 /* Run one request line; returns the malloc'd reply line. */
@@ -2204,6 +2271,8 @@ commands_execute(const char *line, size_t len,
 		result = NULL;
 		goto refused;
 	}
+	/* The change may have queued messages: delivery looks soon. */
+	delivery_kick();
 	goto reply;
 
 refused:

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "log.h"
+#include "mail.h"
 #include "server.h"
 #include "store.h"
 
@@ -175,6 +176,7 @@ static void
 main_reload(void)
 {
 	struct config *next, *old = main_cfg;
+	char err[512];
 	int n;
 
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
@@ -183,6 +185,14 @@ main_reload(void)
 	if ((n = main_load(next, main_log_problem_cb)) > 0) {
 		log_err("reload: %d problem%s in the configuration; keeping the "
 		    "running one", n, n == 1 ? "" : "s");
+		config_cleanup(next);
+		free(next);
+		goto out;
+	}
+	/* New templates must load before anything else is switched. */
+	if (mail_start(next->templates, next->lang, err, sizeof err) == -1) {
+		log_err("reload: templates: %s; keeping the running "
+		    "configuration", err);
 		config_cleanup(next);
 		free(next);
 		goto out;
@@ -289,6 +299,14 @@ main(int argc, char **argv)
 		log_fatal("out of memory");
 	if (check) {
 		n = main_load(main_cfg, main_print_problem_cb);
+		if (n == 0 && mail_start(main_cfg->templates, main_cfg->lang,
+		    err, sizeof err) == -1) {
+			fprintf(stderr, "%s: templates: %s\n",
+			    main_cfg->path != NULL ? main_cfg->path :
+			    "lecternd", err);
+			n = 1;
+		}
+		mail_stop();
 		if (n == 0)
 			printf("lecternd: configuration file %s OK\n",
 			    main_cfg->path != NULL ? main_cfg->path :
@@ -323,8 +341,14 @@ main(int argc, char **argv)
 		    strerror(errno));
 		return 1;
 	}
+	if (mail_start(main_cfg->templates, main_cfg->lang, err,
+	    sizeof err) == -1) {
+		log_err("templates: %s", err);
+		return 1;
+	}
 	if (store_open(main_cfg->database, err, sizeof err) == -1) {
 		log_err("database %s: %s", main_cfg->database, err);
+		mail_stop();
 		return 1;
 	}
 	if (commands_start(main_cfg) == -1) {
@@ -400,6 +424,7 @@ main(int argc, char **argv)
 	server_stop();
 	commands_stop();
 	store_close();
+	mail_stop();
 	if (watchdog != NULL)
 		event_free(watchdog);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)

@@ -78,6 +78,15 @@ run session show 2
 say "Moving the webinar by an hour (teachers get an update)"
 run session update 1 --start "$d1 16:00"
 
+say "Mary Johnson cannot come: she gets a cancellation for her calendar"
+run unenroll --session 1 m.johnson@lyceum2.example
+
+say "A workshop planned and then cancelled (everyone enrolled is told)"
+run session add --kind workshop --title "Project-based learning" \
+	--start "$d2 10:00" --duration 3h --tz Europe/Moscow --location "Lyceum No. 2, hall"
+run enroll --session 3 e.sokolova@lyceum2.example d.volkov@lyceum2.example
+run session cancel 3 --reason "The lecturer is ill; a new date will follow"
+
 say "Waiting for the outbox to drain"
 i=0
 while :; do
@@ -95,7 +104,12 @@ n=$(ls var/maildir/new 2>/dev/null | wc -l)
 echo
 echo "Messages delivered to the maildir: $n (in $top/var/maildir/new)"
 if [ "$n" -gt 0 ]; then
-	echo "Open one in a mail client, or: ls var/maildir/new | head -1 | xargs -I{} sed -n '1,40p' var/maildir/new/{}"
+	f=$(ls -t var/maildir/new | tail -n 1)
+	echo "Each is a whole message with a calendar invitation (text/calendar; method=REQUEST"
+	echo "or CANCEL) that Gmail, Outlook, Apple Calendar and Thunderbird show as a meeting."
+	echo "The first one, $f, begins:"
+	sed -n '1,12p' "var/maildir/new/$f" | tr -d '\r' | sed 's/^/    /'
+	echo "Open var/maildir/new/* in a mail client to see them as teachers will."
 fi
 
 say "Stopping lecternd"

@@ -12,6 +12,7 @@
 #include "lectern.h"
 #include "config.h"
 #include "commands.h"
+#include "mail.h"
 #include "store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,6 +53,8 @@ fuzz_init(void)
 	fuzz_cfg.reminders[0] = 86400;
 	fuzz_cfg.reminders[1] = 3600;
 	fuzz_cfg.nreminders = 2;
+	if (mail_start("config/templates", "en", NULL, 0) != 0)
+		abort();
 	fuzz_open();
 }
 

@@ -18,6 +18,7 @@
 
 #include "../../daemon/store.c"
 #include "../../daemon/commands.c"
+#include "mail.h"
 
 /* The target is well under 1 s; sanitizers make everything ~10x slower. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -37,6 +38,8 @@ static struct config	test_cfg;
 static char		test_tz[] = "Europe/Moscow";
 static char		test_lang[] = "en";
 static char		test_domain[] = "lectern.example";
+static char		test_from_name[] = "Methodology Service";
+static char		test_from_addr[] = "methodology@lectern.example";
 
 static int
 test_setup(void **state)
@@ -51,6 +54,13 @@ test_setup(void **state)
 	test_cfg.reminders[0] = 86400;
 	test_cfg.reminders[1] = 3600;
 	test_cfg.nreminders = 2;
+	test_cfg.mail_from_name = test_from_name;
+	test_cfg.mail_from_addr = test_from_addr;
+	/* Enrolments queue real messages, rendered from the real templates. */
+	if (mail_start("config/templates", "en", err, sizeof err) != 0) {
+		fprintf(stderr, "mail_start: %s\n", err);
+		return -1;
+	}
 	if (store_open(":memory:", err, sizeof err) != 0) {
 		fprintf(stderr, "store_open: %s\n", err);
 		return -1;
@@ -64,6 +74,7 @@ test_teardown(void **state)
 	(void)state;
 	commands_stop();
 	store_close();
+	mail_stop();
 	return 0;
 }
 

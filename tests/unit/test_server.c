@@ -168,7 +168,7 @@ static void
 test_socket_mode_and_greeting(void **state)
 {
 	struct stat st;
-	char line[256], expect[128];
+	char line[4096], expect[128];
 	int fd;
 
 	(void)state;
