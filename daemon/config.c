@@ -231,6 +231,34 @@ config_join(const char *dir, const char *name)
 	return config_cat(dir, ld > 0 && dir[ld - 1] == '/' ? "" : "/", name);
 }
 
+/*
+ * The installed templates, or, for a lecternd run from its build tree
+ * (build/lecternd), the tree's config/templates: the source tree works
+ * without a "templates" line in every test configuration.
+ */
+static char *
+config_default_templates(void)
+{
+	char		 exe[4096], *dir, *p;
+	struct stat	 st;
+	ssize_t		 n;
+
+	if (stat(LECTERN_DATADIR "/templates", &st) == 0)
+		return config_xstrdup(LECTERN_DATADIR "/templates");
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((p = strrchr(exe, '/')) != NULL) {
+			*p = '\0';
+			dir = config_cat(exe, "/", "../config/templates");
+			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+				return dir;
+			free(dir);
+		}
+	}
+	return config_xstrdup(LECTERN_DATADIR "/templates");
+}
+
 static char **
 config_str(struct config *cfg, size_t off)
 {
@@ -1093,7 +1121,7 @@ config_finish(struct config_parse *p)
 		cfg->lang = config_xstrdup("en");
 
 	if (cfg->templates == NULL)
-		cfg->templates = config_xstrdup(LECTERN_DATADIR "/templates");
+		cfg->templates = config_default_templates();
 	if (cfg->mail_url == NULL) {
 		cfg->maildir = config_join(cfg->state_dir, "maildir");
 		cfg->mail_url = config_cat("maildir:", "", cfg->maildir);
