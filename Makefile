@@ -102,7 +102,16 @@ $(B)/tests/%.o: tests/unit/%.c
 $(B)/tests/test_%: $(B)/tests/test_%.o $(B)/liblectern.a
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/liblectern.a $(DAEMON_LIBS) $(CMOCKA_LIBS)
 
-unit: $(UNIT_BINS)
+# Small programs the integration tests run (e.g. an iCalendar checker built
+# on libical itself).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
+
+$(B)/tools/%: tests/tools/%.c $(B)/liblectern.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DAEMON_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblectern.a $(DAEMON_LIBS)
+
+unit: $(UNIT_BINS) $(TOOL_BINS)
 
 # check, demo and bench install what is missing first, then re-read this
 # Makefile so that pkg-config sees the freshly installed libraries.
@@ -156,4 +165,4 @@ clean:
 
 .PHONY: all unit check check-run check-long check-long-run deps demo bench fuzz install clean
 
--include $(wildcard $(B)/*/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/tests/*.d $(B)/tools/*.d)
