@@ -24,7 +24,7 @@ CC       ?= cc
 PKG_CONFIG ?= pkg-config
 B        ?= build
 
-LIBS_DAEMON = libevent libcurl libical sqlite3 jansson inih libsystemd
+LIBS_DAEMON = libevent libevent_pthreads libcurl libical sqlite3 jansson inih libsystemd
 LIBS_CLIENT = jansson libical
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
