@@ -160,6 +160,34 @@ static const struct args_option cmd_outbox_ls_options[] = {
 	CMD_END
 };
 
+static const struct args_option cmd_outbox_retry_options[] = {
+	{ "failed", ARGS_FLAG, "failed", NULL,
+	  "every failed message instead of one", 0 },
+	CMD_END
+};
+
+/* outbox retry: one message id, or --failed. */
+static int
+cmd_build_outbox_retry(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	long long	id;
+	int		failed;
+
+	failed = json_object_get(call->args, "failed") != NULL;
+	if (failed == (nops == 1)) {
+		snprintf(err, errlen, "give a message ID or --failed");
+		return CMD_USAGE;
+	}
+	if (failed)
+		return CMD_OK;
+	if (args_integer(ops[0], 1, LLONG_MAX, "message id", &id, err,
+	    errlen) == -1)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "id",
+	    json_integer((json_int_t)id)) == 0 ? CMD_OK : CMD_FAIL;
+}
+
 /* An array of person references from words. */
 static json_t *
 cmd_people(char **ops, int nops, char *err, size_t errlen)
@@ -539,6 +567,10 @@ const struct cmd_entry cmd_table[] = {
 	  "[--limit N]",
 	  "list messages in the outbox, newest first",
 	  cmd_outbox_ls_options, 0, 0, NULL, print_outbox },
+	{ "outbox retry", "outbox.retry", "ID | --failed",
+	  "send a message again now, or every failed one",
+	  cmd_outbox_retry_options, 0, 1, cmd_build_outbox_retry,
+	  print_outbox_retry },
 
 	{ NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
 };

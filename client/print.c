@@ -755,6 +755,22 @@ print_outbox(const struct cmd_call *call, const json_t *r, FILE *out,
 	return print_table(t, failed, out, err, errlen);
 }
 
+/* outbox retry: how many messages are queued again. */
+int
+print_outbox_retry(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	json_int_t	n;
+
+	(void)call;
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	n = json_integer_value(json_object_get(r, "requeued"));
+	output_line(out, "%lld message%s queued again", (long long)n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
+
 /* The daemon's refusal as "lectern: command: message" lines. */
 void
 print_refusal(const struct cmd_call *call, const json_t *error, FILE *out)

@@ -32,6 +32,7 @@ PRINT_FN(print_sessions);
 PRINT_FN(print_enroll);
 PRINT_FN(print_unenroll);
 PRINT_FN(print_outbox);
+PRINT_FN(print_outbox_retry);
 
 /*
  * Print the daemon's refusal of call on stderr-like out:

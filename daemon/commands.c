@@ -2000,6 +2000,35 @@ commands_outbox_list_cb(struct commands_ctx *ctx, json_t *args,
 	    sizeof ctx->err);
 }
 
+/* Send one message again now, or every failed one. */
+static enum lectern_error
+commands_outbox_retry_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0, n = 0;
+	int			 failed;
+
+	failed = json_is_true(json_object_get(args, "failed"));
+	if (commands_has(args, "id") == failed)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "id",
+		    "id: give a message id, or failed:true for every failed "
+		    "message");
+	if (!failed && (code = commands_id(ctx, args, "id", &id)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = store_outbox_requeue(id, ctx->now, &n, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK)
+		return code;
+	if (id != 0 && n == 0)
+		return commands_error(ctx, LECTERN_E_NOT_FOUND, "id",
+		    "id: message %" PRId64 " does not exist or was sent "
+		    "already", id);
+	*result = commands_object();
+	commands_set(*result, "requeued", json_integer(n));
+	return LECTERN_OK;
+}
+
 /* The table. */
 
 #define A_S	COMMANDS_A_STRING
@@ -2057,6 +2086,8 @@ static const struct commands_arg commands_args_unenroll[] = {
 	{ NULL, 0 } };
 static const struct commands_arg commands_args_outbox_list[] = {
 	{ "state", A_S }, { "session", A_I }, { "limit", A_I }, { NULL, 0 } };
+static const struct commands_arg commands_args_outbox_retry[] = {
+	{ "id", A_I }, { "failed", A_B }, { NULL, 0 } };
 
 static const struct commands_entry commands_table[] = {
 	{ "status", commands_status_cb, 0, commands_args_none },
@@ -2089,6 +2120,8 @@ static const struct commands_entry commands_table[] = {
 	{ "enroll", commands_enroll_cb, 1, commands_args_enroll },
 	{ "unenroll", commands_unenroll_cb, 1, commands_args_unenroll },
 	{ "outbox.list", commands_outbox_list_cb, 0, commands_args_outbox_list },
+	{ "outbox.retry", commands_outbox_retry_cb, 1,
+	    commands_args_outbox_retry },
 };
 
 #undef A_S

@@ -442,9 +442,9 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	 */
 	[STORE_Q_O_REQUEUE] = "UPDATE outbox SET state = 'queued',"
 	    " next_attempt = ?2, attempts = 0,"
-	    " expires = CASE WHEN expires > 0 AND expires <= ?2 THEN 0"
-	    "  ELSE expires END"
-	    " WHERE (?1 = 0 AND state IN ('failed', 'expired'))"
+	    " expires = CASE WHEN ?1 <> 0 AND expires > 0 AND expires <= ?2"
+	    "  THEN 0 ELSE expires END"
+	    " WHERE (?1 = 0 AND state = 'failed')"
 	    " OR (?1 <> 0 AND id = ?1 AND state IN ('failed', 'expired',"
 	    "  'queued'))",
 };

@@ -1072,7 +1072,7 @@ test_permission(void **state)
 			test_err(r, "invalid_argument", NULL);
 		json_decref(r);
 	}
-	assert_int_equal(nwrite, 13);
+	assert_int_equal(nwrite, 14);
 	/* Each refusal is audited, with its code. */
 	assert_int_equal(test_count("SELECT count(*) FROM audit"),
 	    before + (int64_t)nwrite);
@@ -1164,6 +1164,47 @@ test_outbox(void **state)
 	    "limit");
 }
 
+/* Enrolment queues invitations; outbox.retry re-queues failed ones. */
+static void
+test_outbox_retry(void **state)
+{
+	char	 err[256], args[256];
+	json_t	*r, *m;
+	int64_t	 s, a, b, first;
+
+	(void)state;
+	s = test_session("\"start\":\"2031-05-01T10:00\"");
+	a = test_person("A", "a@x.example");
+	b = test_person("B", "b@x.example");
+	snprintf(args, sizeof args, "{\"session\":%lld,\"people\":[%lld,%lld]}",
+	    (long long)s, (long long)a, (long long)b);
+	r = test_call(1, "enroll", args);
+	test_ok(r);
+	json_decref(r);
+	assert_int_equal(test_count("SELECT count(*) FROM outbox WHERE "
+	    "kind = 'invite' AND state = 'queued'"), 2);
+
+	r = test_call(0, "outbox.list", "{\"state\":\"queued\"}");
+	m = json_array_get(test_ok(r), 1);
+	first = json_integer_value(json_object_get(m, "id"));
+	json_decref(r);
+	assert_int_equal(store_outbox_fail(first, "550 5.1.1 no such user",
+	    err, sizeof err), LECTERN_OK);
+	assert_int_equal(test_count("SELECT count(*) FROM outbox WHERE "
+	    "state = 'failed'"), 1);
+
+	test_expect(1, "outbox.retry", NULL, "invalid_argument", "id");
+	test_expect(1, "outbox.retry", "{\"id\":1,\"failed\":true}",
+	    "invalid_argument", "id");
+	test_expect(1, "outbox.retry", "{\"id\":999}", "not_found", "id");
+	test_expect(0, "outbox.retry", "{\"failed\":true}",
+	    "permission_denied", NULL);
+	assert_int_equal(test_ok_int(test_call(1, "outbox.retry",
+	    "{\"failed\":true}"), "requeued"), 1);
+	assert_int_equal(test_count("SELECT count(*) FROM outbox WHERE "
+	    "state = 'queued' AND attempts = 0"), 2);
+}
+
 static void
 test_refuse(void **state)
 {
@@ -1214,6 +1255,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_trace, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_retry, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_refuse, test_setup,
 		    test_teardown),
