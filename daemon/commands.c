@@ -717,7 +717,7 @@ commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	struct store_counts	 c;
 	struct timespec		 now;
 	enum lectern_error	 code;
-	json_t			*o, *ob;
+	json_t			*o, *ob, *ds, *nd;
 
 	(void)args;
 	if ((code = store_counts(&c, ctx->err, sizeof ctx->err)) != LECTERN_OK)
@@ -738,8 +738,11 @@ commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	commands_set(ob, "failed", json_integer(c.failed));
 	commands_set(ob, "expired", json_integer(c.expired));
 	commands_set(o, "outbox", ob);
-	commands_set(o, "next_due", json_null());
-	commands_set(o, "delivery", delivery_status());
+	/* The earliest job: for now the next delivery attempt. */
+	ds = delivery_status();
+	nd = json_object_get(ds, "next_attempt");
+	commands_set(o, "next_due", nd != NULL ? json_incref(nd) : json_null());
+	commands_set(o, "delivery", ds);
 	commands_set(o, "timezone", json_string(commands_zone()));
 	commands_set(o, "clients", json_integer((json_int_t)server_clients()));
 	*result = o;
