@@ -497,8 +497,10 @@ class Limits(AbuseBase):
                 rss.append(self.daemon.rss_kib())
                 time.sleep(0.4)
             self.assertLess(max(lat), 2.0, f"status latency while a client does not read: {lat}")
-            self.assertLess(max(rss) - rss0, 32 * 1024,
-                            f"VmRSS grew {rss0} -> {rss} KiB for a client that never reads")
+            # ASan's quarantine holds every freed reply: no bound to check there.
+            if not os.environ.get("LECTERN_SANITIZED"):
+                self.assertLess(max(rss) - rss0, 32 * 1024,
+                                f"VmRSS grew {rss0} -> {rss} KiB for a client that never reads")
         finally:
             stop.set()
             th.join(5)
