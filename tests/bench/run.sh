@@ -15,6 +15,7 @@
 #   BENCH_DOC=0|1   write docs/BENCHMARKS.md (default 1, 0 when quick)
 #   BENCH_KEEP=1    keep the temporary directory (logs, databases)
 #   BENCH_IDLE=S    seconds of idleness to watch (default 20, quick 5)
+#   BENCH_INVITES=0 skip tests/bench/invites.sh (invitation delivery)
 set -eu
 
 B=${1:-build}
@@ -410,4 +411,12 @@ if [ "$DOC" = 1 ]; then
 		note "$doc has no bench markers; results not written"
 	fi
 fi
-[ "$failures" -eq 0 ]
+
+# Invitation delivery to postfix's smtp-sink, against smtp-source and
+# Python's smtplib: its own rounds, table and markers (tests/bench/invites.sh).
+inv=0
+if [ "${BENCH_INVITES:-1}" = 1 ]; then
+	echo
+	ROUNDS=$ROUNDS BENCH_QUICK=$QUICK BENCH_DOC=$DOC sh tests/bench/invites.sh "$B" || inv=1
+fi
+[ "$failures" -eq 0 ] && [ $inv = 0 ]
