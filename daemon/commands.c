@@ -461,22 +461,63 @@ commands_check_tz(struct commands_ctx *ctx, const char *tz)
  * RRULE: libical parses it; the length and character checks come first so
  * that nothing but short printable ASCII ever reaches an iCalendar line.
  */
+/* 0 if s is a sequence of known NAME=VALUE parts (see below), else -1. */
+static int
+commands_rrule_shape(const char *s)
+{
+	static const char *const names[] = { "FREQ", "INTERVAL", "COUNT",
+	    "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST",
+	    "BYYEARDAY", "BYWEEKNO", "BYHOUR", "BYMINUTE", "BYSECOND" };
+	unsigned	 seen = 0;
+	const char	*p = s, *eq, *end;
+	size_t		 i, n;
+
+	for (;;) {
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((eq = memchr(p, '=', (size_t)(end - p))) == NULL)
+			return -1;
+		n = (size_t)(eq - p);
+		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+			if (strlen(names[i]) == n &&
+			    strncasecmp(p, names[i], n) == 0)
+				break;
+		}
+		if (i == sizeof names / sizeof names[0] || (seen & (1u << i)))
+			return -1;
+		seen |= 1u << i;
+		if (eq + 1 == end)
+			return -1;
+		for (p = eq + 1; p < end; p++) {
+			if (!isalnum((unsigned char)*p) && *p != ',' &&
+			    *p != '+' && *p != '-')
+				return -1;
+		}
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	return (seen & 1u) ? 0 : -1;	/* FREQ is required */
+}
+
 static enum lectern_error
 commands_check_rrule(struct commands_ctx *ctx, const char *s)
 {
 	struct icalrecurrencetype	 r;
-	size_t				 i;
 
 	if (s == NULL)
 		return LECTERN_OK;
 	if (*s == '\0' || strlen(s) > COMMANDS_RRULE_MAX)
 		goto bad;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] <= ' ' || s[i] > '~')
-			goto bad;
-	}
-	if (strncasecmp(s, "FREQ=", 5) != 0 && strstr(s, ";FREQ=") == NULL &&
-	    strstr(s, ";freq=") == NULL)
+	/*
+	 * libical's parser skips what it does not understand, so the text
+	 * is checked first: NAME=VALUE parts separated by ';', each name a
+	 * known one and at most once, values of letters, digits, ',', '+',
+	 * '-' (and 'T', 'Z' in UNTIL). The stored rule is then exactly what
+	 * every calendar will read.
+	 */
+	if (commands_rrule_shape(s) == -1)
 		goto bad;
 	icalerror_clear_errno();
 	r = icalrecurrencetype_from_string(s);
@@ -598,6 +639,13 @@ commands_session_unenroll(struct commands_ctx *ctx, int64_t session,
 	code = store_unenroll(0, session, person, removed, ctx->err,
 	    sizeof ctx->err);
 	if (code != LECTERN_OK || !*removed)
+		return code;
+	/*
+	 * SEQUENCE is one counter per UID and grows with every CANCEL, also
+	 * one sent to a single attendee (RFC 5546 3.2.5).
+	 */
+	if ((code = store_session_bump(session, ctx->now, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK)
 		return code;
 	return notify_session(session, MAIL_CANCEL, &person, 1, NULL,
 	    ctx->now, ctx->err, sizeof ctx->err);

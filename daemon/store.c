@@ -238,6 +238,7 @@ enum store_q {
 	STORE_Q_S_ADD,
 	STORE_Q_S_UPDATE,
 	STORE_Q_S_CANCEL,
+	STORE_Q_S_BUMP,
 	STORE_Q_S_GET,
 	STORE_Q_S_ENROLLMENTS,
 	STORE_Q_S_LIST,
@@ -348,6 +349,8 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	[STORE_Q_S_CANCEL] = "UPDATE sessions SET status = 'cancelled',"
 	    " cancel_reason = ?1, sequence = sequence + 1, updated = ?2"
 	    " WHERE id = ?3 AND status = 'scheduled'",
+	[STORE_Q_S_BUMP] = "UPDATE sessions SET sequence = sequence + 1,"
+	    " updated = ?1 WHERE id = ?2",
 	[STORE_Q_S_GET] = "SELECT " STORE_SESSION_COLS " FROM sessions s"
 	    " WHERE s.id = ?1",
 	[STORE_Q_S_ENROLLMENTS] = "SELECT p.id, p.name, p.email,"
@@ -1509,6 +1512,20 @@ store_enrollment_row(sqlite3_stmt *st)
 	store_set(o, "attendance", store_json_text(st, 7));
 	store_set(o, "created", store_json_time(st, 8));
 	return o;
+}
+
+/* A new revision of session id: its SEQUENCE grows by one. */
+enum lectern_error
+store_session_bump(int64_t id, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_S_BUMP, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
 }
 
 /* The session as a new object, with enrollments if asked. */

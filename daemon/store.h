@@ -142,6 +142,9 @@ enum lectern_error store_session_update(int64_t id,
 /* Mark session id cancelled with reason (may be NULL); bumps sequence. */
 enum lectern_error store_session_cancel(int64_t id, const char *reason,
     int64_t now, char *err, size_t errlen);
+/* Add one to the SEQUENCE of session id (a CANCEL to one attendee). */
+enum lectern_error store_session_bump(int64_t id, int64_t now, char *err,
+    size_t errlen);
 /* The session as a new object; with enrollments, its enrollment list too. */
 enum lectern_error store_session_get(int64_t id, int enrollments,
     json_t **out, char *err, size_t errlen);

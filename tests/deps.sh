@@ -8,6 +8,17 @@ libinih-dev libsystemd-dev libcsv-dev libcmocka-dev tzdata sqlite3
 python3 python3-aiosmtpd python3-icalendar faketime util-linux passwd
 systemd curl"
 missing=""
+# Mozilla's ical.js (Thunderbird's calendar engine) for the invitation
+# tests, from the npm registry, when node and npm are there.  Best effort:
+# the tests that need it skip with the reason when it is missing.
+icaljs="$(dirname "$0")/integration/icaljs"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+    [ ! -e "$icaljs/node_modules/ical.js/package.json" ]; then
+	npm install --prefix "$icaljs" --no-package-lock --no-audit \
+	    --no-fund --loglevel=error >/dev/null 2>&1 ||
+		echo "make deps: npm could not install ical.js (its tests will skip)" >&2
+fi
+
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
 		missing="$missing $p"

@@ -555,6 +555,23 @@ test_session_add(void **state)
 	    "invalid_argument", "rrule");
 	test_expect(1, "session.add", "{" BASE ",\"rrule\":\"FREQ=SOMETIMES\"}",
 	    "invalid_argument", "rrule");
+	/* libical would skip the junk; the daemon must not store it. */
+	test_expect(1, "session.add", "{" BASE ",\"rrule\":"
+	    "\"FREQ=WEEKLY;COUNT=3=?UTF-8?Q?=0D=0ABcc:_evil@x.example?=\"}",
+	    "invalid_argument", "rrule");
+	test_expect(1, "session.add", "{" BASE ",\"rrule\":"
+	    "\"FREQ=WEEKLY;FREQ=DAILY\"}", "invalid_argument", "rrule");
+	test_expect(1, "session.add", "{" BASE ",\"rrule\":"
+	    "\"FREQ=WEEKLY;X-NAME=1\"}", "invalid_argument", "rrule");
+	test_expect(1, "session.add", "{" BASE ",\"rrule\":"
+	    "\"FREQ=WEEKLY;COUNT=\"}", "invalid_argument", "rrule");
+	{
+		json_t	*ok = test_call(1, "session.add", "{" BASE ",\"rrule\":"
+		    "\"FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20270601T000000Z\"}");
+
+		test_ok(ok);
+		json_decref(ok);
+	}
 	test_expect(1, "session.add", "{" BASE ",\"start\":\"tomorrow\"}",
 	    "bad_request", NULL);
 	test_expect(1, "session.add", "{\"kind\":\"webinar\",\"title\":\"T\","
@@ -565,7 +582,7 @@ test_session_add(void **state)
 	test_expect(1, "session.add", "{" BASE ",\"location\":\"a\\nb\"}",
 	    "invalid_argument", "location");
 #undef BASE
-	assert_int_equal(test_count("SELECT count(*) FROM sessions"), 2);
+	assert_int_equal(test_count("SELECT count(*) FROM sessions"), 3);
 
 	r = test_call(0, "session.get", "{\"id\":1}");
 	res = test_ok(r);
