@@ -254,7 +254,7 @@ main(void)
 	json_t		*out, *atts, *props, *tzs, *tzid, *org;
 	char		*text, buf[64];
 	size_t		 len;
-	int		 nevents = 0, nalarms = 0, ncal = 0;
+	int		 nevents = 0, nalarms = 0, ncal = 0, rc;
 
 	errors = json_array();
 	out = json_object();
@@ -430,5 +430,7 @@ done:
 	fputc('\n', stdout);
 	if (root != NULL)
 		icalcomponent_free(root);
-	return json_array_size(errors) == 0 ? 0 : 1;
+	rc = json_array_size(errors) == 0 ? 0 : 1;
+	json_decref(out);
+	return rc;
 }
