@@ -1,22 +1,66 @@
 /*
  * delivery.c -- sending the outbox.
  *
- * SMTP: libcurl's multi-socket API driven by the daemon's libevent loop
- * (curl's hiperfifo pattern): one libevent event per socket curl asks us
- * to watch, one timer for curl's timeouts, curl_multi_socket_action on
- * every wake-up and curl_multi_info_read for finished transfers. Each
- * message is one SMTP transaction to its one recipient; easy handles are
- * kept in slots and reused, and the multi handle keeps the connections.
+ * SMTP: libcurl's multi-socket API driven by libevent (curl's hiperfifo
+ * pattern): one libevent event per socket curl asks us to watch, one
+ * timer for curl's timeouts, curl_multi_socket_action on every wake-up and
+ * curl_multi_info_read for finished transfers. Each message is one SMTP
+ * transaction to its one recipient; easy handles are kept in slots and
+ * reused, and the multi handle keeps the connections.
+ *
+ * libcurl (7.88) waits for the reply to the final dot blocking, inside
+ * curl_multi_socket_action (smtp_done -> smtp_block_statemach), for up to
+ * the response timeout (RFC 5321 allows 10 minutes). So all of the
+ * libcurl side runs on a delivery thread ("the worker") with its own
+ * event_base; a slow server stalls only the worker, never the daemon's
+ * loop.
+ *
+ * The main thread (the daemon's loop) owns the store and everything else:
+ * the work timer, reading due messages, the set of messages in flight,
+ * the pause state, the group commit and the maildir transport. It hands
+ * SMTP jobs (id, recipient, message bytes; ownership moves with the job)
+ * and configuration snapshots to the worker through a job queue and an
+ * event on the worker's base made active from the main thread. The worker
+ * classifies each finished transfer and sends back an outcome (id,
+ * classification, reply code, sanitised reply) through a result queue and
+ * an event on the main base made active from the worker; it sends its log
+ * lines back the same way, so that log.c (whose level is set on reload)
+ * is only ever called from the main thread; the one exception is
+ * log_fatal when the worker runs out of memory, which aborts anyway.
+ *
+ * Locking rule. delivery_mtx guards exactly these, and nothing else is
+ * touched by both threads:
+ *   delivery_jobq (main appends, worker takes), delivery_resq (worker
+ *   appends, main takes; delivery_res_cond is signalled on each append),
+ *   delivery_abandon (set by the main thread at stop), delivery_socks[]
+ *   (the connection sockets curl opened: added in the open-socket
+ *   callback, removed in the close-socket callback, which also closes the
+ *   fd while holding the lock, so that the main thread never shuts down a
+ *   recycled descriptor) and delivery_xfers[].sock (the socket a busy slot
+ *   uses, written in the socket callback, read by the main thread at
+ *   stop).
+ * Everything else named delivery_w* or living in delivery_xfers is the
+ * worker's alone between pthread_create and pthread_join; everything
+ * else is the main thread's. Before the thread starts and after it is
+ * joined the main thread owns all of it (delivery_res_ev and
+ * delivery_wake_ev are created before and freed after, so both threads
+ * may name them). event_active() across threads is safe because
+ * delivery_init_threads() (evthread_use_pthreads) runs before any
+ * event_base exists. The lock is held only for list and array updates
+ * and for socket(2), close(2) and shutdown(2) of the recorded sockets;
+ * never while calling libcurl or libevent.
  *
  * Maildir: each message is written crash-safely into new/ (tmp, fsync,
- * rename, fsync of the directory), a bounded batch per loop pass.
+ * rename, fsync of the directory), a bounded batch per loop pass, on the
+ * main thread.
  *
  * Outcomes are written to the store in one transaction per loop pass
  * (group commit). A message leaves the queue only once the server said 250
  * to the final dot; anything not marked sent is sent again after a crash.
  *
  * One timer (delivery_work_ev) stands for the earliest due message; with
- * nothing queued it is not armed at all.
+ * nothing queued it is not armed at all. An idle worker sleeps in its loop
+ * with no timer (EVLOOP_NO_EXIT_ON_EMPTY).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +69,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +81,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <jansson.h>
 
 #include "config.h"
@@ -46,10 +93,12 @@
 
 #define DELIVERY_SLOTS_MAX	100	/* the config's upper bound */
 #define DELIVERY_REPLY_MAX	256
+#define DELIVERY_LOGLINE_MAX	512
 #define DELIVERY_CONNECT_TIMEOUT 30L	/* seconds */
 /* RFC 5321 4.5.3.2.6: up to 10 minutes for the reply to the final dot. */
 #define DELIVERY_RESPONSE_TIMEOUT 600L
 #define DELIVERY_STOP_WAIT	3	/* seconds in-flight transfers get at stop */
+#define DELIVERY_JOIN_WAIT	1	/* seconds the thread gets to give up */
 #define DELIVERY_QUIT_WAIT	2L	/* seconds for each QUIT at stop */
 #define DELIVERY_MAILDIR_BATCH	32	/* messages written per loop pass */
 #define DELIVERY_RETRY_STORE	1	/* seconds before retrying a busy store */
@@ -71,12 +120,56 @@ enum delivery_outcome {
 	DELIVERY_PAUSE		/* the server refuses everything: no store write */
 };
 
-/* One slot: an easy handle, reused, and the message it carries. */
+/* The worker's copy of the mail settings (main thread's config is borrowed). */
+struct delivery_wcfg {
+	char		*mail_url;
+	char		*domain;
+	char		*mail_from_addr;
+	char		*username;
+	char		*password;
+	int		 tls;
+	long		 max;		/* connections, 1..DELIVERY_SLOTS_MAX */
+};
+
+enum delivery_job_kind {
+	DELIVERY_JOB_SEND,
+	DELIVERY_JOB_CONFIG
+};
+
+/* Main -> worker: a message to send or new settings; owns its fields. */
+struct delivery_job {
+	struct delivery_job	*next;
+	enum delivery_job_kind	 kind;
+	int64_t			 id;
+	char			*recipient;
+	char			*message;
+	size_t			 len;
+	struct delivery_wcfg	*cfg;
+};
+
+enum delivery_res_kind {
+	DELIVERY_RES_DONE,
+	DELIVERY_RES_LOG
+};
+
+/* Worker -> main: a finished transfer's outcome, or a log line. */
+struct delivery_res {
+	struct delivery_res	*next;
+	enum delivery_res_kind	 kind;
+	int64_t			 id;
+	enum delivery_outcome	 outcome;
+	long			 code;
+	char			 reply[DELIVERY_REPLY_MAX];	/* done */
+	enum log_level		 level;
+	char			 text[DELIVERY_LOGLINE_MAX];	/* log */
+};
+
+/* One slot (worker): an easy handle, reused, and the job it carries. */
 struct delivery_xfer {
 	CURL			*easy;
 	struct curl_slist	*rcpt;
 	int			 busy;
-	struct store_outbox_msg	 msg;
+	struct delivery_job	*job;
 	size_t			 off;
 	enum delivery_phase	 phase;
 	int			 fresh;		/* this transfer opened the connection */
@@ -84,18 +177,27 @@ struct delivery_xfer {
 	int			 noauth;	/* aborted: credentials but no AUTH */
 	int			 in_reply;	/* a multi-line reply continues */
 	int			 quitting;	/* QUIT sent: keep the reply before */
-	curl_socket_t		 sock;		/* the socket curl watches for it */
+	curl_socket_t		 sock;		/* under delivery_mtx */
 	char			 reply[DELIVERY_REPLY_MAX];
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
-/* One socket curl watches (curl_multi_assign'ed). */
+/* One socket curl watches (curl_multi_assign'ed; worker). */
 struct delivery_sock {
 	struct event		*ev;
 	struct delivery_sock	*next;	/* on the reap list */
 };
 
-/* An outcome waiting for the group commit. */
+/* A message in flight (main thread): what the outcome needs. */
+struct delivery_flight {
+	int64_t			 id;
+	int64_t			 attempts;
+	int64_t			 expires;
+	char			*recipient;
+	char			*message_id;
+};
+
+/* An outcome waiting for the group commit (main thread). */
 struct delivery_done {
 	int64_t			 id;
 	enum delivery_outcome	 outcome;
@@ -103,16 +205,13 @@ struct delivery_done {
 	char			 reply[DELIVERY_REPLY_MAX];
 };
 
+/* Main thread. */
 static struct event_base	*delivery_base;
 static const struct config	*delivery_cfg;
-static CURLM			*delivery_multi;
-static struct event		*delivery_curl_ev;	/* curl's timer */
 static struct event		*delivery_work_ev;	/* earliest due work */
-static struct event		*delivery_reap_ev;	/* frees dead sockets */
-static struct event		*delivery_stop_ev;
-static struct delivery_xfer	 delivery_xfers[DELIVERY_SLOTS_MAX];
-static size_t			 delivery_nbusy;
-static struct delivery_sock	*delivery_reap_list;
+static struct event		*delivery_res_ev;	/* results arrived */
+static struct delivery_flight	*delivery_flights;
+static size_t			 delivery_nbusy, delivery_flights_cap;
 static struct delivery_done	*delivery_done;
 static size_t			 delivery_ndone, delivery_done_cap;
 static int			 delivery_started, delivery_stopping;
@@ -121,9 +220,51 @@ static int64_t			 delivery_paused_until;
 static char			 delivery_paused_reason[DELIVERY_REPLY_MAX];
 static int64_t			 delivery_next_at;
 static unsigned long		 delivery_seq;	/* maildir unique names */
+static pthread_t		 delivery_thread;
+
+/* Shared: under delivery_mtx (see the locking rule above). */
+static pthread_mutex_t		 delivery_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 delivery_res_cond;
+static struct delivery_job	*delivery_jobq, **delivery_jobq_tail =
+				    &delivery_jobq;
+static struct delivery_res	*delivery_resq, **delivery_resq_tail =
+				    &delivery_resq;
+static int			 delivery_abandon;
+static curl_socket_t		*delivery_socks;
+static size_t			 delivery_nsocks, delivery_socks_cap;
+
+/* Worker (main thread's only before start and after join). */
+static struct event_base	*delivery_wbase;
+static CURLM			*delivery_multi;
+static struct delivery_wcfg	*delivery_wcfg;
+static struct event		*delivery_wake_ev;	/* jobs or stop */
+static struct event		*delivery_curl_ev;	/* curl's timer */
+static struct event		*delivery_reap_ev;	/* frees dead sockets */
+static struct delivery_xfer	 delivery_xfers[DELIVERY_SLOTS_MAX];
+static size_t			 delivery_wbusy;
+static struct delivery_job	*delivery_wpend, **delivery_wpend_tail =
+				    &delivery_wpend;
+static struct delivery_sock	*delivery_reap_list;
+static int			 delivery_wabandon;	/* worker's copy */
 
 static void delivery_work_cb(evutil_socket_t, short, void *);
 static void delivery_check(void);
+static void delivery_wlog(enum log_level, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Make libevent thread-aware; call once before any event_base exists. */
+int
+delivery_init_threads(void)
+{
+	static int	 done;
+
+	if (done)
+		return 0;
+	if (evthread_use_pthreads() == -1)
+		return -1;
+	done = 1;
+	return 0;
+}
 
 static int64_t
 delivery_now(void)
@@ -231,9 +372,11 @@ delivery_unpause(const char *why)
 }
 
 /* Queue an outcome for the next group commit. */
+
+/* Queue an outcome for the next group commit. */
 static void
-delivery_record(const struct store_outbox_msg *m, enum delivery_outcome o,
-    int64_t when, const char *reply)
+delivery_record(int64_t id, enum delivery_outcome o, int64_t when,
+    const char *reply)
 {
 	struct delivery_done	*d;
 	size_t			 cap;
@@ -247,7 +390,7 @@ delivery_record(const struct store_outbox_msg *m, enum delivery_outcome o,
 		delivery_done_cap = cap;
 	}
 	d = &delivery_done[delivery_ndone++];
-	d->id = m->id;
+	d->id = id;
 	d->outcome = o;
 	d->when = when;
 	snprintf(d->reply, sizeof d->reply, "%s", reply);
@@ -322,6 +465,8 @@ fail:
 }
 
 /* The ids not to hand out again: in flight or waiting to be recorded. */
+
+/* The ids not to hand out again: in flight or waiting to be recorded. */
 static int64_t *
 delivery_skip_ids(size_t *n)
 {
@@ -334,9 +479,8 @@ delivery_skip_ids(size_t *n)
 	v = calloc(delivery_nbusy + delivery_ndone, sizeof *v);
 	if (v == NULL)
 		log_fatal("delivery: out of memory");
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
-		if (delivery_xfers[i].busy)
-			v[k++] = delivery_xfers[i].msg.id;
+	for (i = 0; i < delivery_nbusy; i++)
+		v[k++] = delivery_flights[i].id;
 	for (i = 0; i < delivery_ndone; i++)
 		v[k++] = delivery_done[i].id;
 	*n = k;
@@ -344,15 +488,15 @@ delivery_skip_ids(size_t *n)
 }
 
 static void
-delivery_log(const struct store_outbox_msg *m, const char *what,
-    const char *reply)
+delivery_log(int64_t id, const char *message_id, const char *recipient,
+    const char *what, const char *reply)
 {
-	log_info("delivery: message %" PRId64 " <%s> to %s: %s: %s", m->id,
-	    m->message_id != NULL ? m->message_id : "", m->recipient, what,
-	    reply);
+	log_info("delivery: message %" PRId64 " <%s> to %s: %s: %s", id,
+	    message_id != NULL ? message_id : "", recipient, what, reply);
 }
 
 /* Maildir. */
+
 
 static int
 delivery_mkdir(const char *path, char *err, size_t errlen)
@@ -511,15 +655,17 @@ delivery_maildir_pass(int64_t now)
 	for (i = 0; i < n; i++) {
 		if (delivery_maildir_put(delivery_cfg->maildir, &msgs[i], err,
 		    sizeof err) == 0) {
-			delivery_record(&msgs[i], DELIVERY_SENT, now,
+			delivery_record(msgs[i].id, DELIVERY_SENT, now,
 			    "maildir: delivered");
-			delivery_log(&msgs[i], "sent", "maildir");
+			delivery_log(msgs[i].id, msgs[i].message_id,
+			    msgs[i].recipient, "sent", "maildir");
 			continue;
 		}
 		delivery_sanitise(reply, sizeof reply, err, strlen(err));
-		delivery_record(&msgs[i], DELIVERY_DEFER, now +
+		delivery_record(msgs[i].id, DELIVERY_DEFER, now +
 		    delivery_backoff(msgs[i].attempts), reply);
-		delivery_log(&msgs[i], "deferred", reply);
+		delivery_log(msgs[i].id, msgs[i].message_id,
+		    msgs[i].recipient, "deferred", reply);
 	}
 	store_outbox_msgs_free(msgs, n);
 	delivery_flush();
@@ -529,6 +675,167 @@ delivery_maildir_pass(int64_t now)
 }
 
 /* SMTP transfers. */
+/* The delivery thread (the worker). */
+
+/* Append a result for the main thread and wake its loop (worker). */
+static void
+delivery_res_push(struct delivery_res *r)
+{
+	r->next = NULL;
+	pthread_mutex_lock(&delivery_mtx);
+	*delivery_resq_tail = r;
+	delivery_resq_tail = &r->next;
+	pthread_cond_signal(&delivery_res_cond);
+	pthread_mutex_unlock(&delivery_mtx);
+	/* Set before the thread starts, freed after it is joined. */
+	event_active(delivery_res_ev, EV_READ, 0);
+}
+
+/* A log line, written by the main thread (worker). */
+static void
+delivery_wlog(enum log_level level, const char *fmt, ...)
+{
+	struct delivery_res	*r;
+	va_list			 ap;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return;
+	r->kind = DELIVERY_RES_LOG;
+	r->level = level;
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof r->text, fmt, ap);
+	va_end(ap);
+	delivery_res_push(r);
+}
+
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: open a connection's socket and remember it
+ * (under the lock), so that the main thread can shut it down at stop even
+ * while libcurl is blocked reading from it. None once stopping.
+ */
+static curl_socket_t
+delivery_opensocket_cb(void *arg, curlsocktype purpose,
+    struct curl_sockaddr *a)
+{
+	curl_socket_t	*v, s = CURL_SOCKET_BAD;
+	size_t		 cap;
+
+	(void)arg;
+	(void)purpose;
+	pthread_mutex_lock(&delivery_mtx);
+	if (!delivery_abandon && delivery_nsocks == delivery_socks_cap) {
+		cap = delivery_socks_cap ? delivery_socks_cap * 2 : 8;
+		if ((v = reallocarray(delivery_socks, cap, sizeof *v)) != NULL) {
+			delivery_socks = v;
+			delivery_socks_cap = cap;
+		}
+	}
+	if (!delivery_abandon && delivery_nsocks < delivery_socks_cap) {
+		s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+		if (s != CURL_SOCKET_BAD)
+			delivery_socks[delivery_nsocks++] = s;
+	}
+	pthread_mutex_unlock(&delivery_mtx);
+	return s;
+}
+
+/*
+ * CURLOPT_CLOSESOCKETFUNCTION: forget and close s under the lock, so that
+ * the main thread never shuts down a descriptor number reused meanwhile.
+ */
+static int
+delivery_closesocket_cb(void *arg, curl_socket_t s)
+{
+	size_t	 i;
+	int	 r;
+
+	(void)arg;
+	pthread_mutex_lock(&delivery_mtx);
+	for (i = 0; i < delivery_nsocks; i++)
+		if (delivery_socks[i] == s) {
+			delivery_socks[i] = delivery_socks[--delivery_nsocks];
+			break;
+		}
+	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
+		if (delivery_xfers[i].sock == s)
+			delivery_xfers[i].sock = CURL_SOCKET_BAD;
+	r = close(s);
+	pthread_mutex_unlock(&delivery_mtx);
+	return r;
+}
+
+/* Free a worker configuration (the password is wiped first). */
+static void
+delivery_wcfg_free(struct delivery_wcfg *w)
+{
+	if (w == NULL)
+		return;
+	free(w->mail_url);
+	free(w->domain);
+	free(w->mail_from_addr);
+	free(w->username);
+	if (w->password != NULL)
+		explicit_bzero(w->password, strlen(w->password));
+	free(w->password);
+	free(w);
+}
+
+static int
+delivery_dup(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src != NULL && (*dst = strdup(src)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* A copy of what the worker needs from cfg; NULL when out of memory. */
+static struct delivery_wcfg *
+delivery_wcfg_new(const struct config *cfg)
+{
+	struct delivery_wcfg	*w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return NULL;
+	if (delivery_dup(&w->mail_url, cfg->mail_url) == -1 ||
+	    delivery_dup(&w->domain, cfg->domain) == -1 ||
+	    delivery_dup(&w->mail_from_addr, cfg->mail_from_addr) == -1 ||
+	    delivery_dup(&w->username, cfg->username) == -1 ||
+	    delivery_dup(&w->password, cfg->password) == -1) {
+		delivery_wcfg_free(w);
+		return NULL;
+	}
+	w->tls = (int)cfg->tls;
+	w->max = cfg->mail_max_connections > 0 ?
+	    (long)cfg->mail_max_connections : 1;
+	if (w->max > DELIVERY_SLOTS_MAX)
+		w->max = DELIVERY_SLOTS_MAX;
+	return w;
+}
+
+static void
+delivery_job_free(struct delivery_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->recipient);
+	free(j->message);
+	delivery_wcfg_free(j->cfg);
+	free(j);
+}
+
+/* Free a list of jobs. */
+static void
+delivery_jobs_free(struct delivery_job *j)
+{
+	struct delivery_job	*next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		delivery_job_free(j);
+	}
+}
+
 
 static size_t
 delivery_read_cb(char *buf, size_t size, size_t nitems, void *arg)
@@ -537,10 +844,10 @@ delivery_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	size_t			 n, left;
 
 	n = size * nitems;
-	left = x->msg.len - x->off;
+	left = x->job->len - x->off;
 	if (n > left)
 		n = left;
-	memcpy(buf, x->msg.message + x->off, n);
+	memcpy(buf, x->job->message + x->off, n);
 	x->off += n;
 	return n;
 }
@@ -555,8 +862,8 @@ delivery_reply_line(struct delivery_xfer *x, const char *line, size_t len)
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	log_debug("delivery: message %" PRId64 ": server: %.*s", x->msg.id,
-	    (int)len, line);
+	delivery_wlog(LOG_LEVEL_DEBUG, "delivery: message %" PRId64
+	    ": server: %.*s", x->job->id, (int)len, line);
 	if (x->quitting)
 		return;
 	if (len < 3 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
@@ -650,7 +957,7 @@ delivery_prereq_cb(void *arg, char *conn_primary_ip, char *conn_local_ip,
 	(void)conn_local_ip;
 	(void)conn_primary_port;
 	(void)conn_local_port;
-	if (delivery_cfg->username != NULL && x->fresh && !x->authed) {
+	if (delivery_wcfg->username != NULL && x->fresh && !x->authed) {
 		x->noauth = 1;
 		return CURL_PREREQFUNC_ABORT;
 	}
@@ -661,16 +968,18 @@ delivery_prereq_cb(void *arg, char *conn_primary_ip, char *conn_local_ip,
 static int
 delivery_url(char *buf, size_t len, CURL *easy)
 {
-	const char	*u = delivery_cfg->mail_url;
+	const char	*u = delivery_wcfg->mail_url;
 	char		*dom;
 	size_t		 ulen;
 	int		 n;
 
+	if (u == NULL)
+		return -1;
 	ulen = strlen(u);
 	while (ulen > 0 && u[ulen - 1] == '/')
 		ulen--;
-	dom = curl_easy_escape(easy, delivery_cfg->domain != NULL ?
-	    delivery_cfg->domain : "localhost", 0);
+	dom = curl_easy_escape(easy, delivery_wcfg->domain != NULL ?
+	    delivery_wcfg->domain : "localhost", 0);
 	if (dom == NULL)
 		return -1;
 	n = snprintf(buf, len, "%.*s/%s", (int)ulen, u, dom);
@@ -681,7 +990,7 @@ delivery_url(char *buf, size_t len, CURL *easy)
 static int
 delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 {
-	const struct config	*c = delivery_cfg;
+	const struct delivery_wcfg	*c = delivery_wcfg;
 	CURL			*e = x->easy;
 	char			 url[1024], addr[512];
 	long			 ssl;
@@ -691,10 +1000,10 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	curl_slist_free_all(x->rcpt);
 	x->rcpt = NULL;
 	if (delivery_url(url, sizeof url, e) == -1) {
-		delivery_errf(err, errlen, "the mail url is too long");
+		delivery_errf(err, errlen, "no mail url, or it is too long");
 		return -1;
 	}
-	n = snprintf(addr, sizeof addr, "<%s>", x->msg.recipient);
+	n = snprintf(addr, sizeof addr, "<%s>", x->job->recipient);
 	if (n < 0 || (size_t)n >= sizeof addr ||
 	    (x->rcpt = curl_slist_append(NULL, addr)) == NULL) {
 		delivery_errf(err, errlen, "recipient address too long");
@@ -727,7 +1036,7 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	    CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_READDATA, x) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-	    (curl_off_t)x->msg.len) == CURLE_OK;
+	    (curl_off_t)x->job->len) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_USE_SSL, ssl) == CURLE_OK;
 	if (c->username != NULL) {
 		ok &= curl_easy_setopt(e, CURLOPT_USERNAME, c->username) ==
@@ -750,6 +1059,10 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	ok &= curl_easy_setopt(e, CURLOPT_PREREQFUNCTION,
 	    delivery_prereq_cb) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_PREREQDATA, x) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+	    delivery_opensocket_cb) == CURLE_OK;
+	ok &= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
+	    delivery_closesocket_cb) == CURLE_OK;
 	if (!ok) {
 		delivery_errf(err, errlen, "libcurl refused an option (is SMTP "
 		    "support built in?)");
@@ -759,31 +1072,52 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 }
 
 /* Release a slot's message; the easy handle stays for the next one. */
+/* Release a slot's job; the easy handle stays for the next one. */
 static void
 delivery_xfer_clear(struct delivery_xfer *x)
 {
-	free(x->msg.recipient);
-	free(x->msg.message_id);
-	free(x->msg.message);
-	memset(&x->msg, 0, sizeof x->msg);
+	delivery_job_free(x->job);
+	x->job = NULL;
 	if (x->busy) {
 		x->busy = 0;
-		delivery_nbusy--;
+		delivery_wbusy--;
 	}
+	pthread_mutex_lock(&delivery_mtx);
+	x->sock = CURL_SOCKET_BAD;
+	pthread_mutex_unlock(&delivery_mtx);
 }
 
-/* Start sending m (ownership of its fields moves to the slot). */
+/* Tell the main thread what became of job id (worker). */
+static void
+delivery_outcome(int64_t id, enum delivery_outcome o, long code,
+    const char *reply)
+{
+	struct delivery_res	*r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		log_fatal("delivery: out of memory");
+	r->kind = DELIVERY_RES_DONE;
+	r->id = id;
+	r->outcome = o;
+	r->code = code;
+	snprintf(r->reply, sizeof r->reply, "%s", reply);
+	delivery_res_push(r);
+}
+
+/*
+ * Start sending job j in a free slot (worker). Returns -1 when every slot
+ * is busy (j is not taken); otherwise j belongs to the slot, and a job that
+ * cannot even start is reported deferred.
+ */
 static int
-delivery_begin(struct store_outbox_msg *m)
+delivery_begin(struct delivery_job *j)
 {
 	struct delivery_xfer	*x = NULL;
-	char			 err[256];
+	char			 err[256], reply[DELIVERY_REPLY_MAX];
 	size_t			 i, limit;
 	CURLMcode		 mc;
 
-	limit = (size_t)delivery_cfg->mail_max_connections;
-	if (limit > DELIVERY_SLOTS_MAX)
-		limit = DELIVERY_SLOTS_MAX;
+	limit = (size_t)delivery_wcfg->max;
 	for (i = 0; i < limit; i++)
 		if (!delivery_xfers[i].busy) {
 			x = &delivery_xfers[i];
@@ -791,75 +1125,69 @@ delivery_begin(struct store_outbox_msg *m)
 		}
 	if (x == NULL)
 		return -1;
-	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL) {
-		log_err("delivery: curl_easy_init failed");
-		return -1;
-	}
-	x->msg = *m;
-	memset(m, 0, sizeof *m);
+	x->job = j;
 	x->busy = 1;
-	delivery_nbusy++;
+	delivery_wbusy++;
 	x->off = 0;
 	x->phase = DELIVERY_PH_CONNECT;
 	x->fresh = x->authed = x->noauth = x->in_reply = x->quitting = 0;
-	x->sock = CURL_SOCKET_BAD;
 	x->reply[0] = '\0';
 	x->errbuf[0] = '\0';
-	if (delivery_setup(x, err, sizeof err) == -1) {
-		log_err("delivery: message %" PRId64 ": %s", x->msg.id, err);
+	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL) {
+		delivery_errf(err, sizeof err, "curl_easy_init failed");
 		goto fail;
 	}
+	if (delivery_setup(x, err, sizeof err) == -1)
+		goto fail;
 	if ((mc = curl_multi_add_handle(delivery_multi, x->easy)) !=
 	    CURLM_OK) {
-		log_err("delivery: curl_multi_add_handle: %s",
+		delivery_errf(err, sizeof err, "curl_multi_add_handle: %s",
 		    curl_multi_strerror(mc));
 		goto fail;
 	}
 	return 0;
 
 fail:
-	/* Not sent, not counted: it stays queued and due. */
+	delivery_wlog(LOG_LEVEL_ERR, "delivery: message %" PRId64 ": %s",
+	    j->id, err);
+	delivery_sanitise(reply, sizeof reply, err, strlen(err));
+	delivery_outcome(j->id, DELIVERY_DEFER, 0, reply);
 	delivery_xfer_clear(x);
-	return -1;
+	return 0;
 }
 
-/* Hand due messages to free slots. */
+/* Hand waiting jobs to free slots (worker). */
 static void
-delivery_smtp_pass(int64_t now)
+delivery_wstart(void)
 {
-	struct store_outbox_msg	*msgs = NULL;
-	int64_t			*skip;
-	size_t			 n = 0, nskip, i, limit, room;
-	char			 err[256];
+	struct delivery_job	*j;
 
-	limit = (size_t)delivery_cfg->mail_max_connections;
-	if (limit > DELIVERY_SLOTS_MAX)
-		limit = DELIVERY_SLOTS_MAX;
-	if (delivery_nbusy >= limit)
-		return;
-	room = limit - delivery_nbusy;
-	skip = delivery_skip_ids(&nskip);
-	if (store_outbox_due(now, room, skip, nskip, &msgs, &n, err,
-	    sizeof err) != LECTERN_OK) {
-		log_warn("delivery: cannot read the outbox: %s", err);
-		free(skip);
-		return;
-	}
-	free(skip);
-	for (i = 0; i < n; i++)
-		if (delivery_begin(&msgs[i]) == -1)
+	while ((j = delivery_wpend) != NULL) {
+		if (delivery_wbusy >= (size_t)delivery_wcfg->max)
 			break;
-	store_outbox_msgs_free(msgs, n);
+		delivery_wpend = j->next;
+		if (delivery_wpend == NULL)
+			delivery_wpend_tail = &delivery_wpend;
+		j->next = NULL;
+		if (delivery_begin(j) == -1) {
+			/* Cannot happen below the limit; keep it anyway. */
+			j->next = delivery_wpend;
+			delivery_wpend = j;
+			if (j->next == NULL)
+				delivery_wpend_tail = &j->next;
+			break;
+		}
+	}
 }
 
-/* Decide what a finished transfer means. */
+/* Decide what a finished transfer means and report it (worker). */
 static void
 delivery_finish(struct delivery_xfer *x, CURLcode rc)
 {
 	char			 reply[DELIVERY_REPLY_MAX], why[DELIVERY_REPLY_MAX];
 	enum delivery_outcome	 o;
-	int64_t			 now = delivery_now(), next;
 	long			 code = 0;
+	int			 abandon;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (x->reply[0] != '\0' && !x->in_reply)
@@ -896,6 +1224,16 @@ delivery_finish(struct delivery_xfer *x, CURLcode rc)
 			break;
 		}
 	}
+	/*
+	 * Stopping: a failure now is most likely the shutdown of its
+	 * socket, not the server's answer. Report nothing: the message stays
+	 * queued with its attempts untouched and is sent again later.
+	 */
+	pthread_mutex_lock(&delivery_mtx);
+	abandon = delivery_abandon;
+	pthread_mutex_unlock(&delivery_mtx);
+	if (abandon && o != DELIVERY_SENT)
+		return;
 	/* Add curl's own words when the server said nothing decisive. */
 	if (o != DELIVERY_SENT && !x->noauth && (reply[0] == '\0' ||
 	    code < 400)) {
@@ -904,32 +1242,10 @@ delivery_finish(struct delivery_xfer *x, CURLcode rc)
 		    x->errbuf : curl_easy_strerror(rc));
 		delivery_sanitise(reply, sizeof reply, why, strlen(why));
 	}
-
-	switch (o) {
-	case DELIVERY_SENT:
-		delivery_record(&x->msg, o, now, reply);
-		delivery_log(&x->msg, "sent", reply);
-		break;
-	case DELIVERY_FAIL:
-		delivery_record(&x->msg, o, now, reply);
-		delivery_log(&x->msg, "failed", reply);
-		break;
-	case DELIVERY_DEFER:
-		next = now + delivery_backoff(x->msg.attempts);
-		if (x->msg.expires > 0 && next > x->msg.expires)
-			next = x->msg.expires;
-		delivery_record(&x->msg, o, next, reply);
-		delivery_log(&x->msg, "deferred", reply);
-		break;
-	case DELIVERY_PAUSE:
-		/* No store write: it stays queued, attempts untouched. */
-		delivery_log(&x->msg, "not sent, server refuses", reply);
-		delivery_pause(reply);
-		break;
-	}
+	delivery_outcome(x->job->id, o, code, reply);
 }
 
-/* Collect finished transfers (hiperfifo's check_multi_info). */
+/* Collect finished transfers (hiperfifo's check_multi_info; worker). */
 static void
 delivery_check(void)
 {
@@ -955,13 +1271,8 @@ delivery_check(void)
 		delivery_xfer_clear(x);
 		any = 1;
 	}
-	if (delivery_stopping) {
-		if (delivery_nbusy == 0)
-			event_base_loopbreak(delivery_base);
-		return;
-	}
-	if (any)
-		delivery_soon();
+	if (any && !delivery_wabandon)
+		delivery_wstart();
 }
 
 static void
@@ -969,24 +1280,13 @@ delivery_sock_event_cb(evutil_socket_t fd, short what, void *arg)
 {
 	int	 running, action = 0;
 
-	struct timespec	 t0, t1;
-	double		 took;
-
 	(void)arg;
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* May block for the reply to the final dot: only this thread waits. */
 	curl_multi_socket_action(delivery_multi, fd, action, &running);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* libcurl waits for the reply to the final dot blocking (#8555). */
-	took = (double)(t1.tv_sec - t0.tv_sec) +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (took >= 1.0)
-		log_warn("delivery: libcurl held the event loop for %.1f s "
-		    "(waiting for the server's reply to the end of a message)",
-		    took);
 	delivery_check();
 }
 
@@ -1018,6 +1318,18 @@ delivery_reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Is s a connection socket that curl opened through us? Under the lock. */
+static int
+delivery_sock_known(curl_socket_t s)
+{
+	size_t	 i;
+
+	for (i = 0; i < delivery_nsocks; i++)
+		if (delivery_socks[i] == s)
+			return 1;
+	return 0;
+}
+
 /*
  * CURLMOPT_SOCKETFUNCTION: watch s as curl asks. A socket curl is done
  * with may be the one whose event is running right now, so its event is
@@ -1037,11 +1349,13 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 	if (easy != NULL && curl_easy_getinfo(easy, CURLINFO_PRIVATE,
 	    &priv) == CURLE_OK && priv != NULL) {
 		x = (struct delivery_xfer *)(void *)priv;
+		pthread_mutex_lock(&delivery_mtx);
 		if (what == CURL_POLL_REMOVE) {
 			if (x->sock == s)
 				x->sock = CURL_SOCKET_BAD;
-		} else
+		} else if (x->busy && delivery_sock_known(s))
 			x->sock = s;
+		pthread_mutex_unlock(&delivery_mtx);
 	}
 	if (what == CURL_POLL_REMOVE) {
 		if (ds != NULL) {
@@ -1058,7 +1372,7 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 	if (ds == NULL) {
 		if ((ds = calloc(1, sizeof *ds)) == NULL)
 			return -1;
-		ds->ev = event_new(delivery_base, s, kind,
+		ds->ev = event_new(delivery_wbase, s, kind,
 		    delivery_sock_event_cb, NULL);
 		if (ds->ev == NULL) {
 			free(ds);
@@ -1067,7 +1381,7 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 		curl_multi_assign(delivery_multi, s, ds);
 	} else {
 		event_del(ds->ev);
-		if (event_assign(ds->ev, delivery_base, s, kind,
+		if (event_assign(ds->ev, delivery_wbase, s, kind,
 		    delivery_sock_event_cb, NULL) == -1)
 			return -1;
 	}
@@ -1089,6 +1403,299 @@ delivery_timer_cb(CURLM *multi, long ms, void *arg)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	return evtimer_add(delivery_curl_ev, &tv) == -1 ? -1 : 0;
+}
+
+/*
+ * Give up every transfer (worker, at stop). The main thread has shut
+ * their sockets down already; shutting down again covers a socket curl
+ * reported since. Removing a live SMTP upload makes libcurl (7.88) send
+ * the end-of-data dot and wait for the reply, blocking, which could even
+ * complete a truncated message: with the connection shut down the dot
+ * cannot be sent and nothing waits. The messages stay queued.
+ */
+static void
+delivery_wabandon_all(void)
+{
+	struct delivery_xfer	*x;
+	size_t			 i;
+
+	delivery_wabandon = 1;
+	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
+		x = &delivery_xfers[i];
+		if (!x->busy)
+			continue;
+		pthread_mutex_lock(&delivery_mtx);
+		if (x->sock != CURL_SOCKET_BAD)
+			shutdown(x->sock, SHUT_RDWR);
+		pthread_mutex_unlock(&delivery_mtx);
+		curl_multi_remove_handle(delivery_multi, x->easy);
+		delivery_xfer_clear(x);
+	}
+	delivery_jobs_free(delivery_wpend);
+	delivery_wpend = NULL;
+	delivery_wpend_tail = &delivery_wpend;
+}
+
+/* The main thread queued jobs or asks the worker to stop (worker). */
+static void
+delivery_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery_job	*list, *j;
+	int			 abandon;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	pthread_mutex_lock(&delivery_mtx);
+	list = delivery_jobq;
+	delivery_jobq = NULL;
+	delivery_jobq_tail = &delivery_jobq;
+	abandon = delivery_abandon;
+	pthread_mutex_unlock(&delivery_mtx);
+	while ((j = list) != NULL) {
+		list = j->next;
+		j->next = NULL;
+		if (j->kind == DELIVERY_JOB_CONFIG) {
+			delivery_wcfg_free(delivery_wcfg);
+			delivery_wcfg = j->cfg;
+			j->cfg = NULL;
+			curl_multi_setopt(delivery_multi,
+			    CURLMOPT_MAX_TOTAL_CONNECTIONS, delivery_wcfg->max);
+			curl_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS,
+			    delivery_wcfg->max);
+			delivery_job_free(j);
+			continue;
+		}
+		*delivery_wpend_tail = j;
+		delivery_wpend_tail = &j->next;
+	}
+	if (abandon) {
+		delivery_wabandon_all();
+		event_base_loopbreak(delivery_wbase);
+		return;
+	}
+	delivery_wstart();
+}
+
+/* The delivery thread: its loop runs until delivery_stop. */
+static void *
+delivery_worker(void *arg)
+{
+	(void)arg;
+	event_base_loop(delivery_wbase, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* The main thread's side of SMTP. */
+
+/* Remember m as in flight, taking its recipient and message id. */
+static void
+delivery_flight_add(struct store_outbox_msg *m)
+{
+	struct delivery_flight	*f;
+	size_t			 cap;
+
+	if (delivery_nbusy == delivery_flights_cap) {
+		cap = delivery_flights_cap ? delivery_flights_cap * 2 : 16;
+		f = reallocarray(delivery_flights, cap, sizeof *f);
+		if (f == NULL)
+			log_fatal("delivery: out of memory");
+		delivery_flights = f;
+		delivery_flights_cap = cap;
+	}
+	f = &delivery_flights[delivery_nbusy++];
+	f->id = m->id;
+	f->attempts = m->attempts;
+	f->expires = m->expires;
+	f->recipient = m->recipient;
+	f->message_id = m->message_id;
+	m->recipient = NULL;
+	m->message_id = NULL;
+}
+
+/* Take message id out of the in-flight set into *f. */
+static int
+delivery_flight_take(int64_t id, struct delivery_flight *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < delivery_nbusy; i++)
+		if (delivery_flights[i].id == id) {
+			*f = delivery_flights[i];
+			delivery_flights[i] = delivery_flights[--delivery_nbusy];
+			return 0;
+		}
+	return -1;
+}
+
+static void
+delivery_flight_cleanup(struct delivery_flight *f)
+{
+	free(f->recipient);
+	free(f->message_id);
+	memset(f, 0, sizeof *f);
+}
+
+/* Hand jobs (or a configuration) to the worker and wake it. */
+static void
+delivery_hand(struct delivery_job *list, struct delivery_job **tail)
+{
+	if (list == NULL)
+		return;
+	pthread_mutex_lock(&delivery_mtx);
+	*delivery_jobq_tail = list;
+	delivery_jobq_tail = tail;
+	pthread_mutex_unlock(&delivery_mtx);
+	event_active(delivery_wake_ev, EV_READ, 0);
+}
+
+/* Hand due messages to the worker, up to the connection limit. */
+static void
+delivery_smtp_pass(int64_t now)
+{
+	struct store_outbox_msg	*msgs = NULL;
+	struct delivery_job	*list = NULL, **tail = &list, *j;
+	int64_t			*skip;
+	size_t			 n = 0, nskip, i, limit, room;
+	char			 err[256];
+
+	limit = (size_t)delivery_cfg->mail_max_connections;
+	if (limit > DELIVERY_SLOTS_MAX)
+		limit = DELIVERY_SLOTS_MAX;
+	if (delivery_nbusy >= limit)
+		return;
+	room = limit - delivery_nbusy;
+	skip = delivery_skip_ids(&nskip);
+	if (store_outbox_due(now, room, skip, nskip, &msgs, &n, err,
+	    sizeof err) != LECTERN_OK) {
+		log_warn("delivery: cannot read the outbox: %s", err);
+		free(skip);
+		return;
+	}
+	free(skip);
+	for (i = 0; i < n; i++) {
+		if ((j = calloc(1, sizeof *j)) == NULL ||
+		    (j->recipient = strdup(msgs[i].recipient)) == NULL)
+			log_fatal("delivery: out of memory");
+		j->kind = DELIVERY_JOB_SEND;
+		j->id = msgs[i].id;
+		j->message = msgs[i].message;
+		j->len = msgs[i].len;
+		msgs[i].message = NULL;
+		delivery_flight_add(&msgs[i]);
+		*tail = j;
+		tail = &j->next;
+	}
+	store_outbox_msgs_free(msgs, n);
+	delivery_hand(list, tail);
+}
+
+/* Take everything the worker has reported (main thread). */
+static struct delivery_res *
+delivery_res_take(void)
+{
+	struct delivery_res	*list;
+
+	pthread_mutex_lock(&delivery_mtx);
+	list = delivery_resq;
+	delivery_resq = NULL;
+	delivery_resq_tail = &delivery_resq;
+	pthread_mutex_unlock(&delivery_mtx);
+	return list;
+}
+
+/* Write a log line the worker sent. */
+static void
+delivery_emit(const struct delivery_res *r)
+{
+	switch (r->level) {
+	case LOG_LEVEL_ERR:
+		log_err("%s", r->text);
+		break;
+	case LOG_LEVEL_WARN:
+		log_warn("%s", r->text);
+		break;
+	case LOG_LEVEL_NOTICE:
+		log_notice("%s", r->text);
+		break;
+	case LOG_LEVEL_INFO:
+		log_info("%s", r->text);
+		break;
+	default:
+		log_debug("%s", r->text);
+		break;
+	}
+}
+
+/* Act on one result: log it, or record the outcome; 1 for an outcome. */
+static int
+delivery_result(const struct delivery_res *r)
+{
+	struct delivery_flight	 f;
+	int64_t			 now = delivery_now(), next;
+
+	if (r->kind == DELIVERY_RES_LOG) {
+		delivery_emit(r);
+		return 0;
+	}
+	if (delivery_flight_take(r->id, &f) == -1) {
+		log_err("delivery: outcome for message %" PRId64 " not in "
+		    "flight", r->id);
+		return 0;
+	}
+	switch (r->outcome) {
+	case DELIVERY_SENT:
+		delivery_record(f.id, r->outcome, now, r->reply);
+		delivery_log(f.id, f.message_id, f.recipient, "sent", r->reply);
+		break;
+	case DELIVERY_FAIL:
+		delivery_record(f.id, r->outcome, now, r->reply);
+		delivery_log(f.id, f.message_id, f.recipient, "failed",
+		    r->reply);
+		break;
+	case DELIVERY_DEFER:
+		next = now + delivery_backoff(f.attempts);
+		if (f.expires > 0 && next > f.expires)
+			next = f.expires;
+		delivery_record(f.id, r->outcome, next, r->reply);
+		delivery_log(f.id, f.message_id, f.recipient, "deferred",
+		    r->reply);
+		break;
+	case DELIVERY_PAUSE:
+		/* No store write: it stays queued, attempts untouched. */
+		delivery_log(f.id, f.message_id, f.recipient,
+		    "not sent, server refuses", r->reply);
+		delivery_pause(r->reply);
+		break;
+	}
+	delivery_flight_cleanup(&f);
+	return 1;
+}
+
+/* Act on and free a list of results; 1 if it held an outcome. */
+static int
+delivery_results(struct delivery_res *list)
+{
+	struct delivery_res	*r;
+	int			 any = 0;
+
+	while ((r = list) != NULL) {
+		list = r->next;
+		any |= delivery_result(r);
+		free(r);
+	}
+	return any;
+}
+
+/* The worker reported outcomes or log lines (main thread). */
+static void
+delivery_res_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (delivery_results(delivery_res_take()))
+		delivery_soon();
 }
 
 /* Arm the work timer for the earliest due message; none when idle. */
@@ -1154,86 +1761,6 @@ delivery_work_cb(evutil_socket_t fd, short what, void *arg)
 	delivery_arm(now);
 }
 
-/* Start delivering. */
-int
-delivery_start(struct event_base *base, const struct config *cfg,
-    char *err, size_t errlen)
-{
-	CURLcode	 rc;
-	long		 max;
-
-	if (delivery_started) {
-		delivery_errf(err, errlen, "delivery is already running");
-		return -1;
-	}
-	if (cfg->maildir != NULL &&
-	    delivery_maildir_init(cfg->maildir, err, errlen) == -1)
-		return -1;
-	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
-		delivery_errf(err, errlen, "cannot initialise libcurl: %s",
-		    curl_easy_strerror(rc));
-		return -1;
-	}
-	delivery_base = base;
-	delivery_cfg = cfg;
-	delivery_stopping = 0;
-	delivery_paused = 0;
-	delivery_paused_reason[0] = '\0';
-	delivery_next_at = 0;
-	if ((delivery_multi = curl_multi_init()) == NULL) {
-		delivery_errf(err, errlen, "cannot create a libcurl multi handle");
-		goto fail;
-	}
-	max = cfg->mail_max_connections > 0 ? cfg->mail_max_connections : 1;
-	if (curl_multi_setopt(delivery_multi, CURLMOPT_SOCKETFUNCTION,
-	    delivery_socket_cb) != CURLM_OK ||
-	    curl_multi_setopt(delivery_multi, CURLMOPT_TIMERFUNCTION,
-	    delivery_timer_cb) != CURLM_OK ||
-	    curl_multi_setopt(delivery_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    max) != CURLM_OK ||
-	    curl_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS, max) !=
-	    CURLM_OK) {
-		delivery_errf(err, errlen, "libcurl refused a multi option");
-		goto fail;
-	}
-	delivery_curl_ev = evtimer_new(base, delivery_curl_timer_cb, NULL);
-	delivery_work_ev = evtimer_new(base, delivery_work_cb, NULL);
-	delivery_reap_ev = evtimer_new(base, delivery_reap_cb, NULL);
-	if (delivery_curl_ev == NULL || delivery_work_ev == NULL ||
-	    delivery_reap_ev == NULL) {
-		delivery_errf(err, errlen, "cannot create delivery timers");
-		goto fail;
-	}
-	delivery_started = 1;
-	log_info("delivery: %s via %s", cfg->maildir != NULL ? "maildir" :
-	    "smtp", cfg->maildir != NULL ? cfg->maildir : cfg->mail_url);
-	delivery_soon();
-	return 0;
-
-fail:
-	if (delivery_curl_ev != NULL)
-		event_free(delivery_curl_ev);
-	if (delivery_work_ev != NULL)
-		event_free(delivery_work_ev);
-	if (delivery_reap_ev != NULL)
-		event_free(delivery_reap_ev);
-	delivery_curl_ev = delivery_work_ev = delivery_reap_ev = NULL;
-	if (delivery_multi != NULL)
-		curl_multi_cleanup(delivery_multi);
-	delivery_multi = NULL;
-	curl_global_cleanup();
-	return -1;
-}
-
-static void
-delivery_stop_wait_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	event_base_loopbreak(delivery_base);
-}
-
 /*
  * curl_multi_cleanup says QUIT on each cached connection and waits for
  * the reply as long as the most recently added handle's response timeout
@@ -1255,13 +1782,231 @@ delivery_short_quit(void)
 	curl_easy_cleanup(e);
 }
 
+/*
+ * Release everything but the thread (which is not running): in-flight
+ * records, queues, curl handles, then the events and the worker's base
+ * (curl_multi_cleanup can still call the socket callback).
+ */
+static void
+delivery_release(void)
+{
+	struct delivery_xfer	*x;
+	size_t			 i;
+
+	delivery_results(delivery_res_take());
+	for (i = 0; i < delivery_nbusy; i++) {
+		log_info("delivery: message %" PRId64 " to %s abandoned at "
+		    "stop; it stays queued", delivery_flights[i].id,
+		    delivery_flights[i].recipient);
+		delivery_flight_cleanup(&delivery_flights[i]);
+	}
+	delivery_nbusy = 0;
+	free(delivery_flights);
+	delivery_flights = NULL;
+	delivery_flights_cap = 0;
+	delivery_jobs_free(delivery_jobq);
+	delivery_jobq = NULL;
+	delivery_jobq_tail = &delivery_jobq;
+	delivery_jobs_free(delivery_wpend);
+	delivery_wpend = NULL;
+	delivery_wpend_tail = &delivery_wpend;
+	if (delivery_ndone > 0 && delivery_flush() == -1)
+		log_warn("delivery: %zu outcome%s not recorded; those "
+		    "messages will be sent again", delivery_ndone,
+		    delivery_ndone == 1 ? "" : "s");
+	delivery_ndone = 0;
+
+	if (delivery_multi != NULL)
+		delivery_short_quit();
+	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
+		x = &delivery_xfers[i];
+		if (x->easy != NULL) {
+			if (x->busy && delivery_multi != NULL)
+				curl_multi_remove_handle(delivery_multi,
+				    x->easy);
+			curl_easy_cleanup(x->easy);
+		}
+		delivery_job_free(x->job);
+		curl_slist_free_all(x->rcpt);
+		memset(x, 0, sizeof *x);
+		x->sock = CURL_SOCKET_BAD;
+	}
+	delivery_wbusy = 0;
+	/* May still call delivery_socket_cb: the events go after it. */
+	if (delivery_multi != NULL)
+		curl_multi_cleanup(delivery_multi);
+	delivery_multi = NULL;
+	delivery_reap_cb(-1, 0, NULL);
+	if (delivery_curl_ev != NULL)
+		event_free(delivery_curl_ev);
+	if (delivery_reap_ev != NULL)
+		event_free(delivery_reap_ev);
+	if (delivery_wake_ev != NULL)
+		event_free(delivery_wake_ev);
+	delivery_curl_ev = delivery_reap_ev = delivery_wake_ev = NULL;
+	if (delivery_wbase != NULL)
+		event_base_free(delivery_wbase);
+	delivery_wbase = NULL;
+	if (delivery_work_ev != NULL)
+		event_free(delivery_work_ev);
+	if (delivery_res_ev != NULL)
+		event_free(delivery_res_ev);
+	delivery_work_ev = delivery_res_ev = NULL;
+	delivery_wcfg_free(delivery_wcfg);
+	delivery_wcfg = NULL;
+	free(delivery_socks);
+	delivery_socks = NULL;
+	delivery_nsocks = delivery_socks_cap = 0;
+	free(delivery_done);
+	delivery_done = NULL;
+	delivery_done_cap = 0;
+	delivery_abandon = delivery_wabandon = 0;
+	pthread_cond_destroy(&delivery_res_cond);
+	curl_global_cleanup();
+	delivery_base = NULL;
+	delivery_cfg = NULL;
+}
+
+/* Start delivering. */
+int
+delivery_start(struct event_base *base, const struct config *cfg,
+    char *err, size_t errlen)
+{
+	pthread_condattr_t	 ca;
+	sigset_t		 all, old;
+	CURLcode		 rc;
+	size_t			 i;
+	int			 e;
+
+	if (delivery_started) {
+		delivery_errf(err, errlen, "delivery is already running");
+		return -1;
+	}
+	if (cfg->maildir != NULL &&
+	    delivery_maildir_init(cfg->maildir, err, errlen) == -1)
+		return -1;
+	if (delivery_init_threads() == -1) {
+		delivery_errf(err, errlen, "libevent has no thread support");
+		return -1;
+	}
+	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+		delivery_errf(err, errlen, "cannot initialise libcurl: %s",
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&delivery_res_cond, &ca) != 0) {
+		delivery_errf(err, errlen, "cannot create a condition variable");
+		curl_global_cleanup();
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
+	delivery_base = base;
+	delivery_cfg = cfg;
+	delivery_stopping = 0;
+	delivery_paused = 0;
+	delivery_paused_reason[0] = '\0';
+	delivery_next_at = 0;
+	delivery_abandon = delivery_wabandon = 0;
+	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
+		delivery_xfers[i].sock = CURL_SOCKET_BAD;
+	if ((delivery_wcfg = delivery_wcfg_new(cfg)) == NULL) {
+		delivery_errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((delivery_wbase = event_base_new()) == NULL) {
+		delivery_errf(err, errlen, "cannot create the delivery event "
+		    "base");
+		goto fail;
+	}
+	if ((delivery_multi = curl_multi_init()) == NULL) {
+		delivery_errf(err, errlen, "cannot create a libcurl multi handle");
+		goto fail;
+	}
+	if (curl_multi_setopt(delivery_multi, CURLMOPT_SOCKETFUNCTION,
+	    delivery_socket_cb) != CURLM_OK ||
+	    curl_multi_setopt(delivery_multi, CURLMOPT_TIMERFUNCTION,
+	    delivery_timer_cb) != CURLM_OK ||
+	    curl_multi_setopt(delivery_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    delivery_wcfg->max) != CURLM_OK ||
+	    curl_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS,
+	    delivery_wcfg->max) != CURLM_OK) {
+		delivery_errf(err, errlen, "libcurl refused a multi option");
+		goto fail;
+	}
+	delivery_work_ev = evtimer_new(base, delivery_work_cb, NULL);
+	delivery_res_ev = event_new(base, -1, 0, delivery_res_cb, NULL);
+	delivery_wake_ev = event_new(delivery_wbase, -1, 0, delivery_wake_cb,
+	    NULL);
+	delivery_curl_ev = evtimer_new(delivery_wbase, delivery_curl_timer_cb,
+	    NULL);
+	delivery_reap_ev = evtimer_new(delivery_wbase, delivery_reap_cb, NULL);
+	if (delivery_work_ev == NULL || delivery_res_ev == NULL ||
+	    delivery_wake_ev == NULL || delivery_curl_ev == NULL ||
+	    delivery_reap_ev == NULL) {
+		delivery_errf(err, errlen, "cannot create delivery events");
+		goto fail;
+	}
+	/* Signals are the main thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&delivery_thread, NULL, delivery_worker, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		delivery_errf(err, errlen, "cannot start the delivery thread: "
+		    "%s", strerror(e));
+		goto fail;
+	}
+	delivery_started = 1;
+	log_info("delivery: %s via %s", cfg->maildir != NULL ? "maildir" :
+	    "smtp", cfg->maildir != NULL ? cfg->maildir : cfg->mail_url);
+	delivery_soon();
+	return 0;
+
+fail:
+	delivery_release();
+	return -1;
+}
+
+/*
+ * Wait up to DELIVERY_STOP_WAIT seconds for the transfers in flight,
+ * recording their outcomes as they come (main thread, at stop).
+ */
+static void
+delivery_stop_wait(void)
+{
+	struct delivery_res	*list;
+	struct timespec		 deadline;
+	int			 e = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += DELIVERY_STOP_WAIT;
+	pthread_mutex_lock(&delivery_mtx);
+	while (delivery_nbusy > 0) {
+		if (delivery_resq == NULL) {
+			if (e == ETIMEDOUT)
+				break;
+			e = pthread_cond_timedwait(&delivery_res_cond,
+			    &delivery_mtx, &deadline);
+			continue;
+		}
+		list = delivery_resq;
+		delivery_resq = NULL;
+		delivery_resq_tail = &delivery_resq;
+		pthread_mutex_unlock(&delivery_mtx);
+		delivery_results(list);
+		pthread_mutex_lock(&delivery_mtx);
+	}
+	pthread_mutex_unlock(&delivery_mtx);
+}
+
 /* Stop: let in-flight transfers finish for a while, then release all. */
 void
 delivery_stop(void)
 {
-	struct delivery_xfer	*x;
-	struct timeval		 tv = { DELIVERY_STOP_WAIT, 0 };
-	size_t			 i;
+	struct timespec	 ts;
+	size_t		 i;
 
 	if (!delivery_started)
 		return;
@@ -1271,84 +2016,60 @@ delivery_stop(void)
 		log_info("delivery: waiting up to %d s for %zu transfer%s",
 		    DELIVERY_STOP_WAIT, delivery_nbusy,
 		    delivery_nbusy == 1 ? "" : "s");
-		delivery_stop_ev = evtimer_new(delivery_base,
-		    delivery_stop_wait_cb, NULL);
-		if (delivery_stop_ev != NULL &&
-		    evtimer_add(delivery_stop_ev, &tv) == 0)
-			event_base_dispatch(delivery_base);
-		if (delivery_stop_ev != NULL)
-			event_free(delivery_stop_ev);
-		delivery_stop_ev = NULL;
+		delivery_stop_wait();
 	}
 	/*
-	 * Abandoned transfers stay queued and are sent again later. Removing
-	 * a live SMTP upload makes libcurl (7.88) send the end-of-data dot
-	 * and wait for the reply, blocking, which could even complete a
-	 * truncated message: the connection is shut down first, so the dot
-	 * cannot be sent and nothing waits.
+	 * Abandon the rest. A transfer may be blocked inside libcurl waiting
+	 * for the reply to its final dot, and libcurl cannot be interrupted
+	 * from another thread: shutting its socket down makes that read
+	 * return at once (and no dot can be sent any more).
 	 */
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
-		x = &delivery_xfers[i];
-		if (x->busy) {
-			log_info("delivery: message %" PRId64 " to %s abandoned "
-			    "at stop; it stays queued", x->msg.id,
-			    x->msg.recipient);
-			if (x->sock != CURL_SOCKET_BAD)
-				shutdown(x->sock, SHUT_RDWR);
-			curl_multi_remove_handle(delivery_multi, x->easy);
-			delivery_xfer_clear(x);
-		}
+	pthread_mutex_lock(&delivery_mtx);
+	delivery_abandon = 1;
+	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
+		if (delivery_xfers[i].sock != CURL_SOCKET_BAD)
+			shutdown(delivery_xfers[i].sock, SHUT_RDWR);
+	pthread_mutex_unlock(&delivery_mtx);
+	event_active(delivery_wake_ev, EV_READ, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DELIVERY_JOIN_WAIT;
+	if (pthread_timedjoin_np(delivery_thread, NULL, &ts) != 0) {
+		/* A socket not yet tied to its transfer: all of them, then. */
+		log_warn("delivery: the delivery thread is still busy; "
+		    "shutting down all its connections");
+		pthread_mutex_lock(&delivery_mtx);
+		for (i = 0; i < delivery_nsocks; i++)
+			shutdown(delivery_socks[i], SHUT_RDWR);
+		pthread_mutex_unlock(&delivery_mtx);
+		pthread_join(delivery_thread, NULL);
 	}
-	if (delivery_ndone > 0 && delivery_flush() == -1)
-		log_warn("delivery: %zu outcome%s not recorded; those "
-		    "messages will be sent again", delivery_ndone,
-		    delivery_ndone == 1 ? "" : "s");
-	delivery_ndone = 0;
-
-	delivery_short_quit();
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
-		x = &delivery_xfers[i];
-		if (x->easy != NULL)
-			curl_easy_cleanup(x->easy);
-		curl_slist_free_all(x->rcpt);
-		memset(x, 0, sizeof *x);
-	}
-	/* May still call delivery_socket_cb: the events go after it. */
-	curl_multi_cleanup(delivery_multi);
-	delivery_multi = NULL;
-	delivery_reap_cb(-1, 0, NULL);
-	event_free(delivery_curl_ev);
-	event_free(delivery_work_ev);
-	event_free(delivery_reap_ev);
-	delivery_curl_ev = delivery_work_ev = delivery_reap_ev = NULL;
-	free(delivery_done);
-	delivery_done = NULL;
-	delivery_done_cap = 0;
-	delivery_nbusy = 0;
-	curl_global_cleanup();
+	delivery_release();
 	delivery_started = 0;
 	delivery_stopping = 0;
-	delivery_base = NULL;
-	delivery_cfg = NULL;
 }
 
 /* Borrow a reloaded configuration; a paused server is tried again. */
 void
 delivery_set_config(const struct config *cfg)
 {
-	long	 max;
+	struct delivery_job	*j;
+	char			 err[512];
 
 	if (!delivery_started)
 		return;
 	delivery_cfg = cfg;
-	max = cfg->mail_max_connections > 0 ? cfg->mail_max_connections : 1;
-	curl_multi_setopt(delivery_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max);
-	curl_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS, max);
-	if (cfg->maildir != NULL) {
-		char err[512];
-
-		if (delivery_maildir_init(cfg->maildir, err, sizeof err) == -1)
-			log_err("delivery: %s", err);
+	if (cfg->maildir != NULL &&
+	    delivery_maildir_init(cfg->maildir, err, sizeof err) == -1)
+		log_err("delivery: %s", err);
+	/* The worker gets its own copy of the mail settings. */
+	if ((j = calloc(1, sizeof *j)) == NULL ||
+	    (j->cfg = delivery_wcfg_new(cfg)) == NULL) {
+		log_err("delivery: out of memory: the mail settings stay "
+		    "unchanged");
+		free(j);
+	} else {
+		j->kind = DELIVERY_JOB_CONFIG;
+		delivery_hand(j, &j->next);
 	}
 	delivery_unpause("configuration reloaded");
 	delivery_soon();

@@ -1,7 +1,8 @@
 /*
  * delivery.h -- sending the outbox: libcurl's multi-socket API driven by
- * the daemon's libevent loop (the hiperfifo pattern), or the maildir
- * transport. The only module that touches libcurl.
+ * libevent (the hiperfifo pattern) on a delivery thread of its own, or the
+ * maildir transport. The only module that touches libcurl. Every function
+ * here is called from the main thread only.
  */
 #ifndef DELIVERY_H
 #define DELIVERY_H
@@ -12,13 +13,19 @@
 struct event_base;
 struct config;
 
+/*
+ * Make libevent thread-aware (evthread_use_pthreads). Call first thing,
+ * before any event_base is created. Returns 0 or -1.
+ */
+int delivery_init_threads(void);
 /* Start delivering what the outbox holds. Returns 0, or -1 with err. */
 int delivery_start(struct event_base *base, const struct config *cfg,
     char *err, size_t errlen);
 /*
  * Stop: take no new transfers, give those in flight a few seconds to
  * finish (what does not finish stays queued and is sent again later),
- * release everything. Runs the event loop itself while it waits.
+ * release everything. Waits for the delivery thread, not running the
+ * loop meanwhile; returns within about 4 seconds.
  */
 void delivery_stop(void);
 /* Borrow a reloaded configuration (mail settings; a paused server is retried). */

@@ -259,6 +259,9 @@ main(int argc, char **argv)
 	mode_t mask;
 
 	log_init();
+	/* Delivery runs a thread: libevent must know before any base exists. */
+	if (delivery_init_threads() == -1)
+		log_fatal("libevent has no pthreads support");
 	while ((ch = getopt_long(argc, argv, "c:fnVh", main_longopts,
 	    NULL)) != -1) {
 		switch (ch) {

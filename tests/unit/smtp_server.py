@@ -16,6 +16,7 @@ Options:
   --auth USER:PASS    offer AUTH PLAIN/LOGIN and require it
   --auth-fail         (with --auth) refuse every login with 535
   --delay-dot SECS    wait this long before answering the final dot
+                      (OUTDIR/dot-wait is created when the wait begins)
   --delay-rcpt SECS   wait this long before answering each RCPT
 """
 import argparse
@@ -64,6 +65,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         if self.args.delay_dot:
+            with open(os.path.join(self.args.outdir, "dot-wait"), "w"):
+                pass
             await asyncio.sleep(self.args.delay_dot)
         self.seq += 1
         base = os.path.join(self.args.outdir, "%d" % self.seq)

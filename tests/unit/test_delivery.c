@@ -2,7 +2,9 @@
  * test_delivery.c -- the delivery module in-process, with a real libevent
  * loop, against a real SMTP server on loopback (tests/unit/smtp_server.py,
  * aiosmtpd) and against the maildir transport. delivery.c is #included to
- * reach its state (in flight, paused, the work timer).
+ * reach its state (in flight, paused, the work timer). The tests read only
+ * the main thread's state, or libevent's (which locks), never the
+ * delivery thread's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -288,6 +290,21 @@ test_tick_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(test_base);
 }
 
+static void
+test_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	event_base_loopbreak(test_base);
+}
+
+static int
+test_never(void)
+{
+	return 0;
+}
+
 /* Run the loop until done() or timeout seconds; returns done(). */
 static int
 test_run(int (*done)(void), double timeout)
@@ -301,7 +318,7 @@ test_run(int (*done)(void), double timeout)
 	test_max_gap = 0;
 	clock_gettime(CLOCK_MONOTONIC, &test_last_tick);
 	tev = event_new(test_base, -1, EV_PERSIST, test_tick_cb, NULL);
-	tout = evtimer_new(test_base, delivery_stop_wait_cb, NULL);
+	tout = evtimer_new(test_base, test_timeout_cb, NULL);
 	assert_non_null(tev);
 	assert_non_null(tout);
 	event_add(tev, &tick);
@@ -436,8 +453,9 @@ test_smtp_basic(void **state)
 	    "AND sent_at IS NOT NULL"), 4);
 	/* The loop kept turning (20 ms ticks) during the 2 MB send. */
 	assert_true(test_max_gap < 0.5);
-	/* Nothing queued: no work timer at all. */
+	/* Nothing queued: no work timer at all, nor a curl timer. */
 	assert_false(evtimer_pending(delivery_work_ev, NULL));
+	assert_false(evtimer_pending(delivery_curl_ev, NULL));
 	st = delivery_status();
 	assert_string_equal(json_string_value(json_object_get(st,
 	    "transport")), "smtp");
@@ -655,8 +673,7 @@ test_smtp_expire(void **state)
 static int
 test_in_flight(void)
 {
-	return delivery_nbusy == 1 && delivery_xfers[0].phase ==
-	    DELIVERY_PH_RCPT;
+	return delivery_nbusy == 1;
 }
 
 /* Stop with a transfer waiting for a reply: ~3 s, then it stays queued. */
@@ -672,6 +689,9 @@ test_smtp_stop_in_flight(void **state)
 	test_add("slow@x.test", "Subject: s\r\n\r\nS\r\n", 17, 0);
 	test_start();
 	assert_true(test_run(test_in_flight, 5));
+	/* Loopback: well into the RCPT wait by then. */
+	test_run(test_never, 1);
+	assert_int_equal(delivery_nbusy, 1);
 	t0 = test_mono();
 	delivery_stop();
 	assert_true(test_mono() - t0 < DELIVERY_STOP_WAIT + 1.5);
@@ -681,14 +701,80 @@ test_smtp_stop_in_flight(void **state)
 	assert_int_equal(test_count(test_s.out, ".eml"), 0);
 }
 
+static int
+test_dot_waiting(void)
+{
+	char	 path[256];
+
+	snprintf(path, sizeof path, "%s/dot-wait", test_s.out);
+	return access(path, F_OK) == 0;
+}
+
 /*
- * A KNOWN LIMITATION, pinned down so that it is noticed when it changes:
  * libcurl (7.88, curl issue #8555) waits for the reply to the final dot
- * inside its DONE phase, blocking, so a server slow to say 250 stalls the
- * loop for that long (up to the 600 s response timeout).
+ * inside its DONE phase, blocking. That stalls only the delivery thread:
+ * the daemon's loop keeps its 20 ms ticks, and the message is sent once.
  */
 static void
-test_smtp_dot_blocks(void **state)
+test_smtp_dot_slow(void **state)
+{
+	static const char *const opts[] = { "--delay-dot", "3", NULL };
+	double		 t0;
+
+	(void)state;
+	test_srv_start(&test_s, opts);
+	test_add("a@x.test", "Subject: a\r\n\r\nA\r\n", 17, 0);
+	test_add("b@x.test", "Subject: b\r\n\r\nB\r\n", 17, 0);
+	test_start();
+	t0 = test_mono();
+	assert_true(test_run(test_drained, 15));
+	assert_true(test_mono() - t0 >= 2.5);
+	assert_true(test_dot_waiting());
+	assert_int_equal(test_counts().sent, 2);
+	test_check_received(&test_s, "a@x.test", "Subject: a\r\n\r\nA\r\n",
+	    17);
+	test_check_received(&test_s, "b@x.test", "Subject: b\r\n\r\nB\r\n",
+	    17);
+	assert_int_equal(test_int("SELECT sum(attempts) FROM outbox"), 2);
+	assert_true(test_max_gap < 0.5);
+	delivery_stop();
+	test_srv_stop(&test_s);
+}
+
+/*
+ * Stop while libcurl is blocked waiting for the reply to the dot: the
+ * socket is shut down from the main thread, so stop returns after its
+ * ~3 s grace, and the message stays queued (at-least-once).
+ */
+static void
+test_smtp_stop_dot(void **state)
+{
+	static const char *const opts[] = { "--delay-dot", "30", NULL };
+	double		 t0;
+
+	(void)state;
+	test_srv_start(&test_s, opts);
+	test_cfg.mail_max_connections = 1;
+	test_add("a@x.test", "Subject: a\r\n\r\nA\r\n", 17, 0);
+	test_start();
+	assert_true(test_run(test_dot_waiting, 5));
+	/* The loop keeps turning while the delivery thread is stuck. */
+	test_run(test_never, 1);
+	assert_true(test_max_gap < 0.5);
+	assert_int_equal(delivery_nbusy, 1);
+	t0 = test_mono();
+	delivery_stop();
+	assert_true(test_mono() - t0 < DELIVERY_STOP_WAIT + 1.5);
+	assert_true(test_mono() - t0 >= DELIVERY_STOP_WAIT - 0.5);
+	assert_int_equal(test_counts().queued, 1);
+	assert_int_equal(test_counts().sent, 0);
+	assert_int_equal(test_int("SELECT attempts FROM outbox"), 0);
+	test_srv_stop(&test_s);
+}
+
+/* A reload while a transfer runs: the worker takes the new settings. */
+static void
+test_smtp_reload_in_flight(void **state)
 {
 	static const char *const opts[] = { "--delay-dot", "1", NULL };
 
@@ -696,9 +782,18 @@ test_smtp_dot_blocks(void **state)
 	test_srv_start(&test_s, opts);
 	test_add("a@x.test", "Subject: a\r\n\r\nA\r\n", 17, 0);
 	test_start();
-	assert_true(test_run(test_drained, 8));
-	assert_int_equal(test_counts().sent, 1);
-	assert_true(test_max_gap >= 0.8);
+	assert_true(test_run(test_dot_waiting, 5));
+	test_cfg.mail_max_connections = 1;
+	delivery_set_config(&test_cfg);
+	test_add("b@x.test", "Subject: b\r\n\r\nB\r\n", 17, 0);
+	delivery_kick();
+	assert_true(test_run(test_drained, 10));
+	assert_int_equal(test_counts().sent, 2);
+	test_check_received(&test_s, "b@x.test", "Subject: b\r\n\r\nB\r\n",
+	    17);
+	assert_true(test_max_gap < 0.5);
+	delivery_stop();
+	test_srv_stop(&test_s);
 }
 
 static void
@@ -861,7 +956,11 @@ main(void)
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_smtp_stop_in_flight,
 		    test_setup, test_teardown),
-		cmocka_unit_test_setup_teardown(test_smtp_dot_blocks,
+		cmocka_unit_test_setup_teardown(test_smtp_dot_slow,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_smtp_stop_dot,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_smtp_reload_in_flight,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_maildir, test_setup,
 		    test_teardown),
@@ -870,5 +969,7 @@ main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	if (delivery_init_threads() == -1)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
