@@ -412,7 +412,8 @@ delivery_flush(void)
 
 	if (delivery_ndone == 0)
 		return 0;
-	if ((code = store_begin()) != LECTERN_OK) {
+	/* Outcomes need not wait for the disk: see store_begin_light. */
+	if ((code = store_begin_light()) != LECTERN_OK) {
 		log_warn("delivery: cannot record %zu outcome%s now (%s); "
 		    "retrying", delivery_ndone, delivery_ndone == 1 ? "" : "s",
 		    code == LECTERN_E_BUSY ? "database busy" : "database error");

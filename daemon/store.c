@@ -464,6 +464,9 @@ static const char *const store_sql[STORE_Q_MAX] = {
 };
 
 static sqlite3		*store_db;
+static int		 store_light;	/* in a store_begin_light transaction */
+
+static void store_light_end(void);
 static sqlite3_stmt	*store_stmts[STORE_Q_MAX];
 
 /* Map a SQLite result code to the protocol's, with a sentence. */
@@ -889,6 +892,41 @@ store_begin(void)
 	return store_run(st, err, sizeof err);
 }
 
+/*
+ * A transaction whose commit is not followed by an fsync (WAL with
+ * synchronous=NORMAL): it survives a crash of the daemon, since the WAL is
+ * written before the commit returns, but perhaps not a power loss. For
+ * delivery outcomes only: a lost "sent" mark means the message is sent
+ * once more (at-least-once), never lost, and not waiting for the disk
+ * several hundred times a second keeps the loop free for clients.
+ */
+enum lectern_error
+store_begin_light(void)
+{
+	enum lectern_error	 code;
+
+	if (sqlite3_exec(store_db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		return LECTERN_E_INTERNAL;
+	store_light = 1;
+	if ((code = store_begin()) != LECTERN_OK)
+		store_light_end();
+	return code;
+}
+
+/* Back to full durability after a light transaction. */
+static void
+store_light_end(void)
+{
+	if (!store_light)
+		return;
+	store_light = 0;
+	if (sqlite3_exec(store_db, "PRAGMA synchronous = FULL", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		log_fatal("store: cannot restore synchronous=FULL: %s",
+		    sqlite3_errmsg(store_db));
+}
+
 /* Commit; on failure the transaction is rolled back. */
 enum lectern_error
 store_commit(void)
@@ -901,6 +939,7 @@ store_commit(void)
 		return LECTERN_E_INTERNAL;
 	if ((code = store_run(st, err, sizeof err)) != LECTERN_OK)
 		store_rollback();
+	store_light_end();
 	return code;
 }
 
@@ -911,12 +950,16 @@ store_rollback(void)
 	char		 err[256];
 	sqlite3_stmt	*st;
 
-	if (store_db == NULL || sqlite3_get_autocommit(store_db))
+	if (store_db == NULL || sqlite3_get_autocommit(store_db)) {
+		if (store_db != NULL)
+			store_light_end();
 		return;
+	}
 	if ((st = store_stmt(STORE_Q_ROLLBACK, err, sizeof err)) == NULL)
 		return;
 	if (store_run(st, err, sizeof err) != LECTERN_OK)
 		log_err("store: rollback: %s", err);
+	store_light_end();
 }
 
 /* Read the trigger-kept row counts into c. */

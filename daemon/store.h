@@ -29,6 +29,12 @@ void store_close(void);
 /* Transactions: one per command. A busy database gives LECTERN_E_BUSY. */
 enum lectern_error store_begin(void);
 enum lectern_error store_commit(void);
+/*
+ * A transaction whose commit survives a crash of the daemon but is not
+ * synced to disk (delivery outcomes: losing one means a duplicate, never
+ * a lost message). Ends with store_commit or store_rollback.
+ */
+enum lectern_error store_begin_light(void);
 void store_rollback(void);
 
 /* The schema version this build migrates to (PRAGMA user_version). */

@@ -128,6 +128,14 @@ test_pragmas(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	assert_int_equal(test_int("PRAGMA synchronous"), 2);	/* FULL */
+	/* A light transaction commits without a sync, then FULL again. */
+	assert_int_equal(store_begin_light(), LECTERN_OK);
+	assert_int_equal(test_int("PRAGMA synchronous"), 1);	/* NORMAL */
+	assert_int_equal(store_commit(), LECTERN_OK);
+	assert_int_equal(test_int("PRAGMA synchronous"), 2);
+	assert_int_equal(store_begin_light(), LECTERN_OK);
+	store_rollback();
+	assert_int_equal(test_int("PRAGMA synchronous"), 2);
 	assert_int_equal(test_int("PRAGMA foreign_keys"), 1);
 	assert_int_equal(test_int("PRAGMA busy_timeout"), 100);
 	assert_int_equal(test_int("PRAGMA cache_size"), -2000);
