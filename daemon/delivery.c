@@ -70,6 +70,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +93,7 @@
 #include "tz.h"
 
 #define DELIVERY_SLOTS_MAX	100	/* the config's upper bound */
+#define DELIVERY_PREFETCH	4	/* jobs handed per connection */
 #define DELIVERY_REPLY_MAX	256
 #define DELIVERY_LOGLINE_MAX	512
 #define DELIVERY_CONNECT_TIMEOUT 30L	/* seconds */
@@ -224,6 +226,8 @@ static pthread_t		 delivery_thread;
 
 /* Shared: under delivery_mtx (see the locking rule above). */
 static pthread_mutex_t		 delivery_mtx = PTHREAD_MUTEX_INITIALIZER;
+/* The log level, for the worker (log.c is the main thread's). */
+static atomic_int		 delivery_wlevel = LOG_LEVEL_INFO;
 static pthread_cond_t		 delivery_res_cond;
 static struct delivery_job	*delivery_jobq, **delivery_jobq_tail =
 				    &delivery_jobq;
@@ -699,6 +703,9 @@ delivery_wlog(enum log_level level, const char *fmt, ...)
 	struct delivery_res	*r;
 	va_list			 ap;
 
+	/* Most lines are debug: drop them here, not after a wake-up. */
+	if ((int)level > atomic_load(&delivery_wlevel))
+		return;
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return;
 	r->kind = DELIVERY_RES_LOG;
@@ -1563,6 +1570,14 @@ delivery_smtp_pass(int64_t now)
 	limit = (size_t)delivery_cfg->mail_max_connections;
 	if (limit > DELIVERY_SLOTS_MAX)
 		limit = DELIVERY_SLOTS_MAX;
+	/*
+	 * A few jobs wait in the worker beyond its connections, so that a
+	 * connection that finishes one message starts the next at once
+	 * instead of idling for a round trip through this thread. A waiting
+	 * job is not being sent: duplicates after a crash stay bounded by
+	 * the connections.
+	 */
+	limit *= DELIVERY_PREFETCH;
 	if (delivery_nbusy >= limit)
 		return;
 	room = limit - delivery_nbusy;
@@ -1905,6 +1920,7 @@ delivery_start(struct event_base *base, const struct config *cfg,
 	pthread_condattr_destroy(&ca);
 	delivery_base = base;
 	delivery_cfg = cfg;
+	atomic_store(&delivery_wlevel, cfg->log_level);
 	delivery_stopping = 0;
 	delivery_paused = 0;
 	delivery_paused_reason[0] = '\0';
@@ -2059,6 +2075,7 @@ delivery_set_config(const struct config *cfg)
 	if (!delivery_started)
 		return;
 	delivery_cfg = cfg;
+	atomic_store(&delivery_wlevel, cfg->log_level);
 	if (cfg->maildir != NULL &&
 	    delivery_maildir_init(cfg->maildir, err, sizeof err) == -1)
 		log_err("delivery: %s", err);
