@@ -854,6 +854,27 @@ fail:
 	return NULL;
 }
 
+/* raw with vtz inserted before its "BEGIN:VEVENT" line; malloc'd or NULL. */
+static char *
+ical_splice(const char *raw, const char *vtz)
+{
+	const char	*at;
+	char		*s;
+	size_t		 head, vl, rl;
+
+	if ((at = strstr(raw, "BEGIN:VEVENT\r\n")) == NULL)
+		return NULL;
+	head = (size_t)(at - raw);
+	vl = strlen(vtz);
+	rl = strlen(raw);
+	if ((s = malloc(rl + vl + 1)) == NULL)
+		return NULL;
+	memcpy(s, raw, head);
+	memcpy(s + head, vtz, vl);
+	memcpy(s + head + vl, at, rl - head + 1);
+	return s;
+}
+
 /* Parse and check an RRULE value; err on anything libical does not take. */
 static int
 ical_rrule(const char *s, struct icalrecurrencetype *rr, char *err,
@@ -934,7 +955,7 @@ ical_series_end(struct icalrecurrencetype rr, struct icaltimetype start,
 char *
 ical_render(const struct ical_event *ev, char *err, size_t errlen)
 {
-	icalcomponent		*cal = NULL, *vev, *vtz, *alarm;
+	icalcomponent		*cal = NULL, *vev, *alarm;
 	icalproperty		*p;
 	struct icalrecurrencetype rr;
 	struct icaltimetype	 start, end, rid;
@@ -943,7 +964,7 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 	char			 local[32];
 	char			*summary = NULL, *desc = NULL, *loc = NULL;
 	char			*ocn = NULL, *acn = NULL, *tztext = NULL;
-	char			*raw = NULL, *out = NULL;
+	char			*raw = NULL, *whole = NULL, *out = NULL;
 	int64_t			 t, end_utc, range_end;
 	int			 has_rrule = 0, use_dtend;
 	size_t			 i;
@@ -1065,14 +1086,12 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 	    ICAL_METHOD_REQUEST));
 	icalcomponent_add_property(cal, icalproperty_new_calscale(
 	    "GREGORIAN"));
-	if ((vtz = icalparser_parse_string(tztext)) == NULL ||
-	    icalcomponent_isa(vtz) != ICAL_VTIMEZONE_COMPONENT) {
-		if (vtz != NULL)
-			icalcomponent_free(vtz);
-		ical_error(err, errlen, "tz: cannot describe %s", ev->tz);
-		goto fail;
-	}
-	icalcomponent_add_component(cal, vtz);
+	/*
+	 * The VTIMEZONE is our own text (cached per zone and years, and
+	 * checked against tzdata by the tests): it is spliced in before the
+	 * VEVENT after serialisation instead of being parsed and written out
+	 * again by libical for every recipient.
+	 */
 
 	vev = icalcomponent_new_vevent();
 	icalcomponent_add_component(cal, vev);
@@ -1141,16 +1160,18 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 		}
 	}
 
-	if ((raw = icalcomponent_as_ical_string_r(cal)) == NULL) {
+	if ((raw = icalcomponent_as_ical_string_r(cal)) == NULL ||
+	    (whole = ical_splice(raw, tztext)) == NULL) {
 		ical_error(err, errlen, "calendar: cannot serialise");
 		goto fail;
 	}
-	out = ical_finish(raw, err, errlen);
+	out = ical_finish(whole, err, errlen);
 fail:
 	if (cal != NULL)
 		icalcomponent_free(cal);
 	icalerror_clear_errno();
 	free(raw);
+	free(whole);
 	free(tztext);
 	free(summary);
 	free(desc);
