@@ -23,6 +23,7 @@
 #include "lectern.h"
 #include "tz.h"
 #include "valid.h"
+#include "buf.h"
 #include "ical.h"
 
 #define ICAL_PRODID	"-//lectern//lectern 0.1//EN"
@@ -47,13 +48,6 @@
 /* Occurrences expanded to find where a series ends (range_end_utc 0). */
 #define ICAL_SERIES_MAX	1000
 #define ICAL_SERIES_YEARS 5
-
-/* A growing string; on allocation failure it stays failed. */
-struct ical_buf {
-	char	*s;
-	size_t	 len, cap;
-	int	 failed;
-};
 
 /* One change of the zone's offset: the first instant of the new offset. */
 struct ical_trans {
@@ -80,8 +74,6 @@ static const char *const ical_wdays[] = {
 
 static void ical_error(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-static void ical_buf_printf(struct ical_buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static void
 ical_error(char *err, size_t errlen, const char *fmt, ...)
@@ -93,60 +85,6 @@ ical_error(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static void
-ical_buf_add(struct ical_buf *b, const char *p, size_t n)
-{
-	char	*ns;
-	size_t	 ncap;
-
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 1024 : b->cap;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((ns = realloc(b->s, ncap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-ical_buf_printf(struct ical_buf *b, const char *fmt, ...)
-{
-	va_list	ap;
-	char	tmp[256];
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		/* Only short lines are printed; longer ones are a bug. */
-		b->failed = 1;
-		return;
-	}
-	ical_buf_add(b, tmp, (size_t)n);
-}
-
-/* The text of b, owned by the caller, or NULL if anything failed. */
-static char *
-ical_buf_take(struct ical_buf *b)
-{
-	if (b->failed || b->s == NULL) {
-		free(b->s);
-		b->s = NULL;
-		return NULL;
-	}
-	return b->s;
 }
 
 /* The civil time (UTC fields, floating) of seconds since the epoch. */
@@ -347,7 +285,7 @@ ical_tz_rule(const struct ical_trans *tr, size_t n, int daylight,
 
 /* TZNAME for the offset in force at t, if it is a plain abbreviation. */
 static void
-ical_tz_name(struct ical_buf *b, const char *zone, int64_t t)
+ical_tz_name(struct buf *b, const char *zone, int64_t t)
 {
 	char	name[32];
 	size_t	i;
@@ -362,12 +300,12 @@ ical_tz_name(struct ical_buf *b, const char *zone, int64_t t)
 		    name[i] == '+' || name[i] == '-'))
 			return;
 	}
-	ical_buf_printf(b, "TZNAME:%s\r\n", name);
+	buf_printf(b, "TZNAME:%s\r\n", name);
 }
 
 /* One STANDARD or DAYLIGHT observance; r may be NULL (no RRULE). */
 static void
-ical_tz_obs(struct ical_buf *b, const char *zone, int daylight, int64_t t,
+ical_tz_obs(struct buf *b, const char *zone, int daylight, int64_t t,
     const char *dtstart, int before, int after, const struct ical_rule *r)
 {
 	const char	*kind = daylight ? "DAYLIGHT" : "STANDARD";
@@ -375,14 +313,14 @@ ical_tz_obs(struct ical_buf *b, const char *zone, int daylight, int64_t t,
 
 	ical_fmt_offset(before, from, sizeof from);
 	ical_fmt_offset(after, to, sizeof to);
-	ical_buf_printf(b, "BEGIN:%s\r\nDTSTART:%s\r\n", kind, dtstart);
+	buf_printf(b, "BEGIN:%s\r\nDTSTART:%s\r\n", kind, dtstart);
 	if (r != NULL)
-		ical_buf_printf(b,
+		buf_printf(b,
 		    "RRULE:FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s\r\n", r->month,
 		    r->nth, ical_wdays[r->wday]);
-	ical_buf_printf(b, "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\n", from, to);
+	buf_printf(b, "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\n", from, to);
 	ical_tz_name(b, zone, t);
-	ical_buf_printf(b, "END:%s\r\n", kind);
+	buf_printf(b, "END:%s\r\n", kind);
 }
 
 /*
@@ -400,7 +338,7 @@ ical_tz_obs(struct ical_buf *b, const char *zone, int daylight, int64_t t,
 static char *
 ical_tz_build(const char *zone, int64_t from, int y0, int y1)
 {
-	struct ical_buf		 b = { NULL, 0, 0, 0 };
+	struct buf		 b = { NULL, 0, 0, 0 };
 	struct ical_trans	*tr = NULL;
 	struct ical_rule	 rs, rd;
 	size_t			 n = 0, i, is = 0, id = 0;
@@ -412,7 +350,7 @@ ical_tz_build(const char *zone, int64_t from, int y0, int y1)
 	we = ical_secs(y1 + 2, 1, 1, 0) - 1;
 	if (ical_tz_scan(zone, ws, we, &tr, &n) == -1)
 		goto fail;
-	ical_buf_printf(&b, "BEGIN:VTIMEZONE\r\nTZID:%s\r\n", zone);
+	buf_printf(&b, "BEGIN:VTIMEZONE\r\nTZID:%s\r\n", zone);
 	if (n == 0) {
 		if (ical_offset(zone, from, &off) == -1)
 			goto fail;
@@ -441,9 +379,9 @@ ical_tz_build(const char *zone, int64_t from, int y0, int y1)
 			    tr[i].t, dt, tr[i].before, tr[i].after, NULL);
 		}
 	}
-	ical_buf_printf(&b, "END:VTIMEZONE\r\n");
+	buf_printf(&b, "END:VTIMEZONE\r\n");
 	free(tr);
-	return ical_buf_take(&b);
+	return buf_take(&b);
 fail:
 	free(tr);
 	free(b.s);
@@ -729,21 +667,21 @@ ical_person(int attendee, const char *addr, const char *cn)
  * CN value is in double quotes. ical_cn() has removed '"' from names.
  */
 static void
-ical_quote_cn(struct ical_buf *out, const char *line, size_t len)
+ical_quote_cn(struct buf *out, const char *line, size_t len)
 {
 	const char	*p = line, *end = line + len, *name, *v;
 	size_t		 nlen;
 
 	while (p < end && *p != ';' && *p != ':')
 		p++;
-	ical_buf_add(out, line, (size_t)(p - line));
+	buf_add(out, line, (size_t)(p - line));
 	while (p < end && *p == ';') {
 		name = ++p;
 		while (p < end && *p != '=' && *p != ';' && *p != ':')
 			p++;
 		nlen = (size_t)(p - name);
-		ical_buf_add(out, ";", 1);
-		ical_buf_add(out, name, nlen);
+		buf_add(out, ";", 1);
+		buf_add(out, name, nlen);
 		if (p == end || *p != '=')
 			continue;
 		v = ++p;
@@ -757,15 +695,15 @@ ical_quote_cn(struct ical_buf *out, const char *line, size_t len)
 			while (p < end && *p != ';' && *p != ':')
 				p++;
 		}
-		ical_buf_add(out, "=", 1);
+		buf_add(out, "=", 1);
 		if (nlen == 2 && strncasecmp(name, "CN", 2) == 0 && *v != '"') {
-			ical_buf_add(out, "\"", 1);
-			ical_buf_add(out, v, (size_t)(p - v));
-			ical_buf_add(out, "\"", 1);
+			buf_add(out, "\"", 1);
+			buf_add(out, v, (size_t)(p - v));
+			buf_add(out, "\"", 1);
 		} else
-			ical_buf_add(out, v, (size_t)(p - v));
+			buf_add(out, v, (size_t)(p - v));
 	}
-	ical_buf_add(out, p, (size_t)(end - p));
+	buf_add(out, p, (size_t)(end - p));
 }
 
 /*
@@ -777,7 +715,7 @@ ical_quote_cn(struct ical_buf *out, const char *line, size_t len)
  * again here; this also keeps both rules independent of libical's version.
  */
 static void
-ical_fold(struct ical_buf *out, const char *line, size_t len)
+ical_fold(struct buf *out, const char *line, size_t len)
 {
 	size_t	pos = 0, max = ICAL_FOLD, cut;
 
@@ -787,9 +725,9 @@ ical_fold(struct ical_buf *out, const char *line, size_t len)
 		    ((unsigned char)line[cut] & 0xc0) == 0x80)
 			cut--;
 		if (pos > 0)
-			ical_buf_add(out, " ", 1);
-		ical_buf_add(out, line + pos, cut - pos);
-		ical_buf_add(out, "\r\n", 2);
+			buf_add(out, " ", 1);
+		buf_add(out, line + pos, cut - pos);
+		buf_add(out, "\r\n", 2);
 		pos = cut;
 		max = ICAL_FOLD - 1;
 	} while (pos < len);
@@ -804,13 +742,13 @@ ical_fold(struct ical_buf *out, const char *line, size_t len)
 static char *
 ical_finish(const char *in, char *err, size_t errlen)
 {
-	struct ical_buf	 out = { NULL, 0, 0, 0 }, line = { NULL, 0, 0, 0 };
+	struct buf	 out = { NULL, 0, 0, 0 }, line = { NULL, 0, 0, 0 };
 	const char	*p = in, *e;
 	size_t		 i;
 
 	while (*p != '\0') {
 		e = p + strcspn(p, "\r\n");
-		ical_buf_add(&line, p, (size_t)(e - p));
+		buf_add(&line, p, (size_t)(e - p));
 		if (*e == '\r' && e[1] != '\n')
 			goto fail;
 		p = *e == '\r' ? e + 2 : (*e == '\n' ? e + 1 : e);
@@ -830,7 +768,7 @@ ical_finish(const char *in, char *err, size_t errlen)
 		}
 		if (strncasecmp(line.s, "ORGANIZER;", 10) == 0 ||
 		    strncasecmp(line.s, "ATTENDEE;", 9) == 0) {
-			struct ical_buf q = { NULL, 0, 0, 0 };
+			struct buf q = { NULL, 0, 0, 0 };
 
 			ical_quote_cn(&q, line.s, line.len);
 			if (q.failed) {

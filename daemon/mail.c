@@ -33,6 +33,7 @@
 #include "lectern.h"
 #include "tz.h"
 #include "valid.h"
+#include "buf.h"
 #include "mail.h"
 
 /* Largest template or lang.conf file. */
@@ -111,12 +112,6 @@ static const char mail_b64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* A growing string; on allocation failure it stays failed. */
-struct mail_buf {
-	char	*s;
-	size_t	 len, cap;
-	int	 failed;
-};
-
 struct mail_tmpl {
 	char	*subject;	/* the template after "Subject: " */
 	char	*body;		/* the rest, LF line ends */
@@ -145,21 +140,19 @@ struct mail_vals {
 	char		 date[256], date_short[256], time[16], end_time[400];
 	char		 tzname[64], duration[256], position[24], repeat[1024];
 	char		 starts_in[256];
-	struct mail_buf	 description, reason;
+	struct buf	 description, reason;
 };
 
 /* One body part of a message, encoded. */
 struct mail_part {
 	const char	*type;		/* Content-Type value */
 	const char	*extra;		/* further header lines (CRLF each) or "" */
-	struct mail_buf	 enc;		/* encoded body, ends with CRLF */
+	struct buf	 enc;		/* encoded body, ends with CRLF */
 	const char	*cte;		/* "7bit" or "base64" */
 };
 
 static void mail_error(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-static void mail_buf_fmt(struct mail_buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
 
 static void
 mail_error(char *err, size_t errlen, const char *fmt, ...)
@@ -171,77 +164,6 @@ mail_error(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static void
-mail_buf_add(struct mail_buf *b, const char *s, size_t n)
-{
-	char	*p;
-	size_t	 cap;
-
-	if (b->failed)
-		return;
-	if (n > SIZE_MAX / 2 - b->len - 1) {
-		b->failed = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 256 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-mail_buf_str(struct mail_buf *b, const char *s)
-{
-	mail_buf_add(b, s, strlen(s));
-}
-
-static void
-mail_buf_fmt(struct mail_buf *b, const char *fmt, ...)
-{
-	char	tmp[512];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		b->failed = 1;	/* only short fixed pieces come here */
-		return;
-	}
-	mail_buf_add(b, tmp, (size_t)n);
-}
-
-static void
-mail_buf_free(struct mail_buf *b)
-{
-	free(b->s);
-	b->s = NULL;
-	b->len = b->cap = 0;
-	b->failed = 0;
-}
-
-/* The text of b (never NULL), or NULL if it failed. */
-static const char *
-mail_buf_get(struct mail_buf *b)
-{
-	if (b->failed)
-		return NULL;
-	if (b->s == NULL)
-		mail_buf_add(b, "", 0);
-	return b->failed ? NULL : b->s;
 }
 
 static int
@@ -265,7 +187,7 @@ mail_is_blank(const char *s, size_t n)
  */
 static int
 mail_subst(const char *tpl, size_t len, const char *const *names, size_t n,
-    const char *const *vals, struct mail_buf *out, int *nph, int *nempty,
+    const char *const *vals, struct buf *out, int *nph, int *nempty,
     char *err, size_t errlen)
 {
 	const char	*v;
@@ -276,7 +198,7 @@ mail_subst(const char *tpl, size_t len, const char *const *names, size_t n,
 		if ((tpl[i] == '{' || tpl[i] == '}') && i + 1 < len &&
 		    tpl[i + 1] == tpl[i]) {
 			if (out != NULL)
-				mail_buf_add(out, tpl + i, 1);
+				buf_add(out, tpl + i, 1);
 			i += 2;
 			continue;
 		}
@@ -290,7 +212,7 @@ mail_subst(const char *tpl, size_t len, const char *const *names, size_t n,
 			    j++)
 				;
 			if (out != NULL)
-				mail_buf_add(out, tpl + i, j - i);
+				buf_add(out, tpl + i, j - i);
 			i = j;
 			continue;
 		}
@@ -317,7 +239,7 @@ mail_subst(const char *tpl, size_t len, const char *const *names, size_t n,
 		if (v == NULL || *v == '\0')
 			(*nempty)++;
 		else if (out != NULL)
-			mail_buf_str(out, v);
+			buf_str(out, v);
 		i = j + 1;
 	}
 	return 0;
@@ -328,17 +250,17 @@ static int
 mail_subst_buf(const char *tpl, const char *const *names, size_t n,
     const char *const *vals, char *buf, size_t len)
 {
-	struct mail_buf	b = { 0 };
+	struct buf	b = { 0 };
 	int		nph, nempty, rc = -1;
 
 	if (mail_subst(tpl, strlen(tpl), names, n, vals, &b, &nph, &nempty,
-	    NULL, 0) == -1 || mail_buf_get(&b) == NULL ||
+	    NULL, 0) == -1 || buf_get(&b) == NULL ||
 	    b.len >= len)
 		goto fail;
 	memcpy(buf, b.s, b.len + 1);
 	rc = 0;
 fail:
-	mail_buf_free(&b);
+	buf_free(&b);
 	return rc;
 }
 
@@ -439,7 +361,7 @@ static int
 mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
     size_t errlen)
 {
-	struct mail_buf	 body = { 0 };
+	struct buf	 body = { 0 };
 	char		*text, why[256];
 	const char	*line;
 	size_t		 pos = 0, len;
@@ -461,8 +383,8 @@ mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
 			goto fail;
 		}
 		if (lineno > 1) {
-			mail_buf_add(&body, line, len);
-			mail_buf_add(&body, "\n", 1);
+			buf_add(&body, line, len);
+			buf_add(&body, "\n", 1);
 			continue;
 		}
 		if (len < 9 || memcmp(line, "Subject: ", 9) != 0 ||
@@ -487,7 +409,7 @@ mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
 		    "must be \"Subject: ...\"", path);
 		goto fail;
 	}
-	if (mail_buf_get(&body) == NULL) {
+	if (buf_get(&body) == NULL) {
 		mail_error(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
@@ -495,7 +417,7 @@ mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
 	body.s = NULL;
 	rc = 0;
 fail:
-	mail_buf_free(&body);
+	buf_free(&body);
 	free(text);
 	return rc;
 }
@@ -1115,7 +1037,7 @@ mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
 	static const char *const days[] = {
 		"MO", "TU", "WE", "TH", "FR", "SA", "SU",
 	};
-	struct mail_buf	 b = { 0 };
+	struct buf	 b = { 0 };
 	const char	*v, *vals[2];
 	char		 tmp[512], word[128], n[24], iso[32], dshort[256];
 	char		 days_text[1024];
@@ -1138,7 +1060,7 @@ mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
 	    (mail_num(v, vlen, &interval) == -1 || interval < 1))
 		interval = 1;
 	if (interval == 1)
-		mail_buf_str(&b, l->keys[MAIL_K_R_DAILY + f]);
+		buf_str(&b, l->keys[MAIL_K_R_DAILY + f]);
 	else {
 		snprintf(n, sizeof n, "%ld", interval);
 		mail_plural(l, units[f], interval, word, sizeof word);
@@ -1146,7 +1068,7 @@ mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
 		vals[1] = word;
 		if (mail_subst_buf(l->keys[MAIL_K_R_EVERY], mail_every_names,
 		    2, vals, tmp, sizeof tmp) == 0)
-			mail_buf_str(&b, tmp);
+			buf_str(&b, tmp);
 	}
 	if (mail_rrule_part(rrule, "BYDAY", &v, &vlen) == 0) {
 		/* Plain day codes only ("MO,WE"); "1MO" and such are left out. */
@@ -1173,8 +1095,8 @@ mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
 		if (tmp[0] != '\0' && mail_subst_buf(l->keys[MAIL_K_R_BYDAY],
 		    mail_byday_names, 1, vals, days_text,
 		    sizeof days_text) == 0) {
-			mail_buf_str(&b, ", ");
-			mail_buf_str(&b, days_text);
+			buf_str(&b, ", ");
+			buf_str(&b, days_text);
 		}
 	}
 	if (mail_rrule_part(rrule, "COUNT", &v, &vlen) == 0 &&
@@ -1185,8 +1107,8 @@ mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
 		vals[1] = word;
 		if (mail_subst_buf(l->keys[MAIL_K_R_COUNT], mail_count_names,
 		    2, vals, tmp, sizeof tmp) == 0) {
-			mail_buf_str(&b, ", ");
-			mail_buf_str(&b, tmp);
+			buf_str(&b, ", ");
+			buf_str(&b, tmp);
 		}
 	}
 	if (mail_rrule_part(rrule, "UNTIL", &v, &vlen) == 0 && vlen >= 8) {
@@ -1199,14 +1121,14 @@ mail_rrule_words(const struct mail_lang *l, const char *rrule, const char *tz,
 			vals[0] = dshort;
 			if (mail_subst_buf(l->keys[MAIL_K_R_UNTIL],
 			    mail_until_names, 1, vals, tmp, sizeof tmp) == 0) {
-				mail_buf_str(&b, ", ");
-				mail_buf_str(&b, tmp);
+				buf_str(&b, ", ");
+				buf_str(&b, tmp);
 			}
 		}
 	}
-	if (mail_buf_get(&b) != NULL && b.len < len)
+	if (buf_get(&b) != NULL && b.len < len)
 		memcpy(buf, b.s, b.len + 1);
-	mail_buf_free(&b);
+	buf_free(&b);
 }
 
 /* An optional value: NULL or blanks only count as empty. */
@@ -1220,27 +1142,27 @@ mail_opt(const char *s)
 
 /* A multi-line value with CR LF and lone CR turned into LF. */
 static int
-mail_lf(const char *s, struct mail_buf *out)
+mail_lf(const char *s, struct buf *out)
 {
 	size_t	i;
 
-	mail_buf_add(out, "", 0);
+	buf_add(out, "", 0);
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] == '\r') {
 			if (s[i + 1] != '\n')
-				mail_buf_add(out, "\n", 1);
+				buf_add(out, "\n", 1);
 			continue;
 		}
-		mail_buf_add(out, s + i, 1);
+		buf_add(out, s + i, 1);
 	}
-	return mail_buf_get(out) == NULL ? -1 : 0;
+	return buf_get(out) == NULL ? -1 : 0;
 }
 
 static void
 mail_vals_cleanup(struct mail_vals *mv)
 {
-	mail_buf_free(&mv->description);
-	mail_buf_free(&mv->reason);
+	buf_free(&mv->description);
+	buf_free(&mv->reason);
 }
 
 /* Check the message's values and compute those of the placeholders. */
@@ -1359,9 +1281,9 @@ mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
  */
 static int
 mail_body(const struct mail_tmpl *t, const struct mail_vals *mv,
-    struct mail_buf *out)
+    struct buf *out)
 {
-	struct mail_buf	 tmp = { 0 };
+	struct buf	 tmp = { 0 };
 	const char	*line;
 	size_t		 pos = 0, len, start;
 	int		 nph, nempty, blank = 0, rc = -1;
@@ -1375,9 +1297,9 @@ mail_body(const struct mail_tmpl *t, const struct mail_vals *mv,
 			tmp.len = start;
 			continue;
 		}
-		mail_buf_add(&tmp, "\n", 1);
+		buf_add(&tmp, "\n", 1);
 	}
-	if (mail_buf_get(&tmp) == NULL)
+	if (buf_get(&tmp) == NULL)
 		goto fail;
 	pos = 0;
 	while (mail_next_line(tmp.s, &pos, &line, &len)) {
@@ -1386,43 +1308,43 @@ mail_body(const struct mail_tmpl *t, const struct mail_vals *mv,
 			continue;
 		}
 		if (blank)
-			mail_buf_add(out, "\n", 1);
+			buf_add(out, "\n", 1);
 		blank = 0;
-		mail_buf_add(out, line, len);
-		mail_buf_add(out, "\n", 1);
+		buf_add(out, line, len);
+		buf_add(out, "\n", 1);
 	}
-	rc = mail_buf_get(out) == NULL ? -1 : 0;
+	rc = buf_get(out) == NULL ? -1 : 0;
 fail:
-	mail_buf_free(&tmp);
+	buf_free(&tmp);
 	return rc;
 }
 
 static void
-mail_html_esc(struct mail_buf *b, const char *s, size_t n)
+mail_html_esc(struct buf *b, const char *s, size_t n)
 {
 	size_t	i, j;
 
 	for (i = 0; i < n; i = j + 1) {
 		for (j = i; j < n && strchr("&<>\"'", s[j]) == NULL; j++)
 			;
-		mail_buf_add(b, s + i, j - i);
+		buf_add(b, s + i, j - i);
 		if (j == n)
 			break;
 		switch (s[j]) {
 		case '&':
-			mail_buf_str(b, "&amp;");
+			buf_str(b, "&amp;");
 			break;
 		case '<':
-			mail_buf_str(b, "&lt;");
+			buf_str(b, "&lt;");
 			break;
 		case '>':
-			mail_buf_str(b, "&gt;");
+			buf_str(b, "&gt;");
 			break;
 		case '"':
-			mail_buf_str(b, "&quot;");
+			buf_str(b, "&quot;");
 			break;
 		default:
-			mail_buf_str(b, "&#39;");
+			buf_str(b, "&#39;");
 			break;
 		}
 	}
@@ -1430,7 +1352,7 @@ mail_html_esc(struct mail_buf *b, const char *s, size_t n)
 
 /* One line of text as HTML, the join URL (already valid_url) as a link. */
 static void
-mail_html_line(struct mail_buf *b, const char *s, size_t n, const char *url)
+mail_html_line(struct buf *b, const char *s, size_t n, const char *url)
 {
 	size_t		 ulen = strlen(url), i = 0;
 	const char	*hit;
@@ -1442,11 +1364,11 @@ mail_html_line(struct mail_buf *b, const char *s, size_t n, const char *url)
 			break;
 		}
 		mail_html_esc(b, s + i, hit - (s + i));
-		mail_buf_str(b, "<a href=\"");
+		buf_str(b, "<a href=\"");
 		mail_html_esc(b, url, ulen);
-		mail_buf_str(b, "\">");
+		buf_str(b, "\">");
 		mail_html_esc(b, url, ulen);
-		mail_buf_str(b, "</a>");
+		buf_str(b, "</a>");
 		i = hit - s + ulen;
 	}
 }
@@ -1454,51 +1376,51 @@ mail_html_line(struct mail_buf *b, const char *s, size_t n, const char *url)
 /* The HTML alternative of text: paragraphs at blank lines, <br> inside. */
 static int
 mail_html(const char *text, const char *subject, const char *lang,
-    const char *url, struct mail_buf *out)
+    const char *url, struct buf *out)
 {
 	const char	*line;
 	size_t		 pos = 0, len;
 	int		 in_p = 0;
 
-	mail_buf_str(out, "<!DOCTYPE html>\n<html lang=\"");
+	buf_str(out, "<!DOCTYPE html>\n<html lang=\"");
 	mail_html_esc(out, lang, strlen(lang));
-	mail_buf_str(out, "\">\n<head>\n<meta charset=\"UTF-8\">\n<title>");
+	buf_str(out, "\">\n<head>\n<meta charset=\"UTF-8\">\n<title>");
 	mail_html_esc(out, subject, strlen(subject));
-	mail_buf_str(out, "</title>\n</head>\n<body>\n");
+	buf_str(out, "</title>\n</head>\n<body>\n");
 	while (mail_next_line(text, &pos, &line, &len)) {
 		if (len == 0) {
 			if (in_p)
-				mail_buf_str(out, "</p>\n");
+				buf_str(out, "</p>\n");
 			in_p = 0;
 			continue;
 		}
-		mail_buf_str(out, in_p ? "<br>\n" : "<p>");
+		buf_str(out, in_p ? "<br>\n" : "<p>");
 		in_p = 1;
 		mail_html_line(out, line, len, url);
 	}
 	if (in_p)
-		mail_buf_str(out, "</p>\n");
-	mail_buf_str(out, "</body>\n</html>\n");
-	return mail_buf_get(out) == NULL ? -1 : 0;
+		buf_str(out, "</p>\n");
+	buf_str(out, "</body>\n</html>\n");
+	return buf_get(out) == NULL ? -1 : 0;
 }
 
 /* text with LF line ends as CR LF (text has no CR). */
 static void
-mail_crlf(const char *text, struct mail_buf *out)
+mail_crlf(const char *text, struct buf *out)
 {
 	const char	*nl;
 
 	while ((nl = strchr(text, '\n')) != NULL) {
-		mail_buf_add(out, text, nl - text);
-		mail_buf_add(out, "\r\n", 2);
+		buf_add(out, text, nl - text);
+		buf_add(out, "\r\n", 2);
 		text = nl + 1;
 	}
-	mail_buf_str(out, text);
+	buf_str(out, text);
 }
 
 /* Base64 of s[0..n); wrap > 0: lines of wrap characters ending in CR LF. */
 static void
-mail_b64(struct mail_buf *b, const unsigned char *s, size_t n, size_t wrap)
+mail_b64(struct buf *b, const unsigned char *s, size_t n, size_t wrap)
 {
 	char		 q[4];
 	size_t		 i, col = 0;
@@ -1514,15 +1436,15 @@ mail_b64(struct mail_buf *b, const unsigned char *s, size_t n, size_t wrap)
 		q[1] = mail_b64_chars[(v >> 12) & 63];
 		q[2] = i + 1 < n ? mail_b64_chars[(v >> 6) & 63] : '=';
 		q[3] = i + 2 < n ? mail_b64_chars[v & 63] : '=';
-		mail_buf_add(b, q, 4);
+		buf_add(b, q, 4);
 		col += 4;
 		if (wrap > 0 && col >= wrap) {
-			mail_buf_add(b, "\r\n", 2);
+			buf_add(b, "\r\n", 2);
 			col = 0;
 		}
 	}
 	if (wrap > 0 && col > 0)
-		mail_buf_add(b, "\r\n", 2);
+		buf_add(b, "\r\n", 2);
 }
 
 /*
@@ -1547,9 +1469,9 @@ mail_part_encode(struct mail_part *p, const char *body)
 	}
 	if (plain) {
 		p->cte = "7bit";
-		mail_buf_str(&p->enc, body);
+		buf_str(&p->enc, body);
 		if (p->enc.len > 0 && p->enc.s[p->enc.len - 1] != '\n')
-			mail_buf_add(&p->enc, "\r\n", 2);
+			buf_add(&p->enc, "\r\n", 2);
 	} else {
 		p->cte = "base64";
 		mail_b64(&p->enc, (const unsigned char *)body, strlen(body),
@@ -1559,17 +1481,17 @@ mail_part_encode(struct mail_part *p, const char *body)
 
 /* A header being written: the buffer and the current line's length. */
 struct mail_hdr {
-	struct mail_buf	*b;
+	struct buf	*b;
 	size_t		 col;
 	int		 empty;		/* nothing after the colon yet */
 };
 
 static void
-mail_hdr_begin(struct mail_hdr *h, struct mail_buf *b, const char *name)
+mail_hdr_begin(struct mail_hdr *h, struct buf *b, const char *name)
 {
 	h->b = b;
-	mail_buf_str(b, name);
-	mail_buf_add(b, ":", 1);
+	buf_str(b, name);
+	buf_add(b, ":", 1);
 	h->col = strlen(name) + 1;
 	h->empty = 1;
 }
@@ -1579,11 +1501,11 @@ static void
 mail_hdr_token(struct mail_hdr *h, const char *s, size_t n)
 {
 	if (h->col + 1 + n > MAIL_FOLD && !h->empty && h->col > 1) {
-		mail_buf_add(h->b, "\r\n", 2);
+		buf_add(h->b, "\r\n", 2);
 		h->col = 0;
 	}
-	mail_buf_add(h->b, " ", 1);
-	mail_buf_add(h->b, s, n);
+	buf_add(h->b, " ", 1);
+	buf_add(h->b, s, n);
 	h->col += 1 + n;
 	h->empty = 0;
 }
@@ -1591,7 +1513,7 @@ mail_hdr_token(struct mail_hdr *h, const char *s, size_t n)
 static void
 mail_hdr_end(struct mail_hdr *h)
 {
-	mail_buf_add(h->b, "\r\n", 2);
+	buf_add(h->b, "\r\n", 2);
 }
 
 /* Octets of the UTF-8 character that starts with c. */
@@ -1615,7 +1537,7 @@ mail_u8len(unsigned char c)
 static void
 mail_hdr_encoded(struct mail_hdr *h, const char *s)
 {
-	struct mail_buf	 w = { 0 };
+	struct buf	 w = { 0 };
 	size_t		 n = strlen(s), i = 0, take, c, room, max;
 
 	while (i < n) {
@@ -1626,7 +1548,7 @@ mail_hdr_encoded(struct mail_hdr *h, const char *s)
 		    (room - MAIL_EW_OVERHEAD) / 4 * 3 : 0;
 		if (max < mail_u8len((unsigned char)s[i])) {
 			/* No room for one more character: a new line. */
-			mail_buf_add(h->b, "\r\n", 2);
+			buf_add(h->b, "\r\n", 2);
 			h->col = 0;
 			continue;
 		}
@@ -1636,9 +1558,9 @@ mail_hdr_encoded(struct mail_hdr *h, const char *s)
 				break;
 		}
 		w.len = 0;
-		mail_buf_str(&w, "=?UTF-8?B?");
+		buf_str(&w, "=?UTF-8?B?");
 		mail_b64(&w, (const unsigned char *)s + i, take, 0);
-		mail_buf_str(&w, "?=");
+		buf_str(&w, "?=");
 		if (w.failed)
 			break;
 		mail_hdr_token(h, w.s, w.len);
@@ -1646,7 +1568,7 @@ mail_hdr_encoded(struct mail_hdr *h, const char *s)
 	}
 	if (w.failed)
 		h->b->failed = 1;
-	mail_buf_free(&w);
+	buf_free(&w);
 }
 
 /*
@@ -1672,7 +1594,7 @@ mail_hdr_plain(const char *s, size_t room)
 
 /* An unstructured header (Subject). */
 static void
-mail_hdr_text(struct mail_buf *b, const char *name, const char *s)
+mail_hdr_text(struct buf *b, const char *name, const char *s)
 {
 	struct mail_hdr	h;
 
@@ -1686,10 +1608,10 @@ mail_hdr_text(struct mail_buf *b, const char *name, const char *s)
 
 /* An address header: "name <addr>", the name as atoms, quoted or encoded. */
 static void
-mail_hdr_addr(struct mail_buf *b, const char *hname, const char *name,
+mail_hdr_addr(struct buf *b, const char *hname, const char *name,
     const char *addr)
 {
-	struct mail_buf	 q = { 0 };
+	struct buf	 q = { 0 };
 	struct mail_hdr	 h;
 	char		 tmp[LECTERN_EMAIL_MAX + 3];
 	size_t		 i;
@@ -1709,13 +1631,13 @@ mail_hdr_addr(struct mail_buf *b, const char *hname, const char *name,
 		if (atoms)
 			mail_hdr_token(&h, name, strlen(name));
 		else {
-			mail_buf_add(&q, "\"", 1);
+			buf_add(&q, "\"", 1);
 			for (i = 0; name[i] != '\0'; i++) {
 				if (name[i] == '"' || name[i] == '\\')
-					mail_buf_add(&q, "\\", 1);
-				mail_buf_add(&q, name + i, 1);
+					buf_add(&q, "\\", 1);
+				buf_add(&q, name + i, 1);
 			}
-			mail_buf_add(&q, "\"", 1);
+			buf_add(&q, "\"", 1);
 			if (q.failed)
 				b->failed = 1;
 			else
@@ -1729,7 +1651,7 @@ mail_hdr_addr(struct mail_buf *b, const char *hname, const char *name,
 	else
 		mail_hdr_token(&h, tmp, strlen(tmp));
 	mail_hdr_end(&h);
-	mail_buf_free(&q);
+	buf_free(&q);
 }
 
 /*
@@ -1738,7 +1660,7 @@ mail_hdr_addr(struct mail_buf *b, const char *hname, const char *name,
  * many there are. Returns 0, or -1 if there is none.
  */
 static int
-mail_ical_prop(const char *ical, const char *name, struct mail_buf *value,
+mail_ical_prop(const char *ical, const char *name, struct buf *value,
     int *count)
 {
 	const char	*s = ical, *p;
@@ -1759,14 +1681,14 @@ mail_ical_prop(const char *ical, const char *name, struct mail_buf *value,
 					else if (*p == '\r')
 						break;
 					else
-						mail_buf_add(value, p, 1);
+						buf_add(value, p, 1);
 				}
 			}
 		}
 		if (strchr(s, '\n') == NULL)
 			break;
 	}
-	if (*count == 0 || mail_buf_get(value) == NULL)
+	if (*count == 0 || buf_get(value) == NULL)
 		return -1;
 	quoted = 0;
 	for (p = value->s; *p != '\0'; p++) {
@@ -1801,7 +1723,7 @@ static int
 mail_ical_check(const struct mail_message *m, const char *method, char *err,
     size_t errlen)
 {
-	struct mail_buf	 v = { 0 };
+	struct buf	 v = { 0 };
 	const char	*s, *ev;
 	int		 count, rc = -1;
 
@@ -1855,7 +1777,7 @@ mail_ical_check(const struct mail_message *m, const char *method, char *err,
 	}
 	rc = 0;
 fail:
-	mail_buf_free(&v);
+	buf_free(&v);
 	return rc;
 }
 
@@ -1908,16 +1830,16 @@ mail_boundary(const char *hex, unsigned *counter, struct mail_part *parts,
 }
 
 static void
-mail_part_write(struct mail_buf *b, const char *boundary,
+mail_part_write(struct buf *b, const char *boundary,
     const struct mail_part *p)
 {
-	mail_buf_fmt(b, "--%s\r\n", boundary);
-	mail_buf_str(b, "Content-Type: ");
-	mail_buf_str(b, p->type);
-	mail_buf_str(b, "\r\n");
-	mail_buf_str(b, p->extra);
-	mail_buf_fmt(b, "Content-Transfer-Encoding: %s\r\n\r\n", p->cte);
-	mail_buf_str(b, p->enc.s);
+	buf_printf(b, "--%s\r\n", boundary);
+	buf_str(b, "Content-Type: ");
+	buf_str(b, p->type);
+	buf_str(b, "\r\n");
+	buf_str(b, p->extra);
+	buf_printf(b, "Content-Transfer-Encoding: %s\r\n\r\n", p->cte);
+	buf_str(b, p->enc.s);
 }
 
 /*
@@ -1961,8 +1883,8 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 {
 	struct mail_part	 parts[4];
 	struct mail_vals	 mv;
-	struct mail_buf		 subject = { 0 }, text = { 0 }, html = { 0 };
-	struct mail_buf		 tmp = { 0 }, msg = { 0 };
+	struct buf		 subject = { 0 }, text = { 0 }, html = { 0 };
+	struct buf		 tmp = { 0 }, msg = { 0 };
 	const struct mail_lang	*l;
 	const char		*method = NULL, *from_name, *to_name;
 	char			 hex[2 * MAIL_ID_BYTES + 1], why[256];
@@ -2037,7 +1959,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 	if (mail_subst(l->tmpl[m->kind].subject,
 	    strlen(l->tmpl[m->kind].subject), mail_ph_names, MAIL_NPH, mv.v,
 	    &subject, &nph, &nempty, err, errlen) == -1 ||
-	    mail_buf_get(&subject) == NULL) {
+	    buf_get(&subject) == NULL) {
 		mail_error(err, errlen, "subject: cannot expand");
 		goto fail;
 	}
@@ -2061,7 +1983,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 
 	/* The parts. */
 	mail_crlf(text.s, &tmp);
-	if (mail_buf_get(&tmp) == NULL) {
+	if (buf_get(&tmp) == NULL) {
 		mail_error(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -2070,7 +1992,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 	mail_part_encode(&parts[nparts++], tmp.s);
 	tmp.len = 0;
 	mail_crlf(html.s, &tmp);
-	if (mail_buf_get(&tmp) == NULL) {
+	if (buf_get(&tmp) == NULL) {
 		mail_error(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -2089,7 +2011,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 		mail_part_encode(&parts[nparts++], m->ical);
 	}
 	for (i = 0; i < nparts; i++) {
-		if (mail_buf_get(&parts[i].enc) == NULL) {
+		if (buf_get(&parts[i].enc) == NULL) {
 			mail_error(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -2122,35 +2044,35 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 	    "+0000", mail_rfc_days[tm.tm_wday], tm.tm_mday,
 	    mail_rfc_months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
-	mail_buf_fmt(&msg, "Date: %s\r\n", datebuf);
+	buf_printf(&msg, "Date: %s\r\n", datebuf);
 	mail_hdr_addr(&msg, "From", from_name, m->from_addr);
 	mail_hdr_addr(&msg, "To", to_name, m->to_addr);
 	mail_hdr_text(&msg, "Subject", subject.s);
-	mail_buf_str(&msg, "Message-ID: <");
-	mail_buf_str(&msg, id);
-	mail_buf_str(&msg, ">\r\nMIME-Version: 1.0\r\n"
+	buf_str(&msg, "Message-ID: <");
+	buf_str(&msg, id);
+	buf_str(&msg, ">\r\nMIME-Version: 1.0\r\n"
 	    "Auto-Submitted: auto-generated\r\n");
 
 	/* The body. */
 	if (method != NULL) {
-		mail_buf_fmt(&msg, "Content-Type: multipart/mixed;\r\n"
+		buf_printf(&msg, "Content-Type: multipart/mixed;\r\n"
 		    " boundary=\"%s\"\r\n\r\n", bmix);
-		mail_buf_fmt(&msg, "--%s\r\nContent-Type: "
+		buf_printf(&msg, "--%s\r\nContent-Type: "
 		    "multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", bmix,
 		    balt);
 	} else
-		mail_buf_fmt(&msg, "Content-Type: multipart/alternative;\r\n"
+		buf_printf(&msg, "Content-Type: multipart/alternative;\r\n"
 		    " boundary=\"%s\"\r\n\r\n", balt);
 	for (i = 0; i < nalt; i++) {
 		mail_part_write(&msg, balt, &parts[i]);
-		mail_buf_str(&msg, "\r\n");
+		buf_str(&msg, "\r\n");
 	}
-	mail_buf_fmt(&msg, "--%s--\r\n", balt);
+	buf_printf(&msg, "--%s--\r\n", balt);
 	if (method != NULL) {
 		mail_part_write(&msg, bmix, &parts[nalt]);
-		mail_buf_fmt(&msg, "\r\n--%s--\r\n", bmix);
+		buf_printf(&msg, "\r\n--%s--\r\n", bmix);
 	}
-	if (mail_buf_get(&msg) == NULL) {
+	if (buf_get(&msg) == NULL) {
 		mail_error(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -2167,12 +2089,12 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 fail:
 	mail_vals_cleanup(&mv);
 	for (i = 0; i < MAIL_N(parts); i++)
-		mail_buf_free(&parts[i].enc);
-	mail_buf_free(&subject);
-	mail_buf_free(&text);
-	mail_buf_free(&html);
-	mail_buf_free(&tmp);
-	mail_buf_free(&msg);
+		buf_free(&parts[i].enc);
+	buf_free(&subject);
+	buf_free(&text);
+	buf_free(&html);
+	buf_free(&tmp);
+	buf_free(&msg);
 	free(id);
 	return out;
 }

@@ -624,7 +624,7 @@ test_render_lang(void **state)
 static void
 test_headers(void **state)
 {
-	struct mail_buf	 b = { 0 };
+	struct buf	 b = { 0 };
 	char		 longs[8192];
 	size_t		 i;
 	const char	*line, *e;
@@ -635,30 +635,30 @@ test_headers(void **state)
 		memcpy(longs + strlen(longs), i % 3 ? "🎓" : "ж",
 		    strlen(i % 3 ? "🎓" : "ж") + 1);
 	mail_hdr_text(&b, "Subject", longs);
-	assert_non_null(mail_buf_get(&b));
+	assert_non_null(buf_get(&b));
 	test_encoded_words(b.s, b.len);
 	for (line = b.s; (e = strstr(line, "\r\n")) != NULL; line = e + 2)
 		assert_true(e - line <= MAIL_FOLD);
-	mail_buf_free(&b);
+	buf_free(&b);
 
 	/* Plain ASCII stays plain; specials are quoted with escapes. */
 	mail_hdr_addr(&b, "To", "Anna Smith", "a@b.example");
-	assert_string_equal(mail_buf_get(&b), "To: Anna Smith <a@b.example>"
+	assert_string_equal(buf_get(&b), "To: Anna Smith <a@b.example>"
 	    "\r\n");
-	mail_buf_free(&b);
+	buf_free(&b);
 	mail_hdr_addr(&b, "To", "Smith, \"JJ\" \\ x", "a@b.example");
-	assert_string_equal(mail_buf_get(&b), "To: \"Smith, \\\"JJ\\\" \\\\ "
+	assert_string_equal(buf_get(&b), "To: \"Smith, \\\"JJ\\\" \\\\ "
 	    "x\" <a@b.example>\r\n");
-	mail_buf_free(&b);
+	buf_free(&b);
 	/* Anything that looks like an encoded-word is encoded itself. */
 	mail_hdr_addr(&b, "To", "=?UTF-8?B?QmNjOg==?=", "a@b.example");
-	assert_string_equal(mail_buf_get(&b), "To: =?UTF-8?B?PT9VVEYtOD9CP1F"
+	assert_string_equal(buf_get(&b), "To: =?UTF-8?B?PT9VVEYtOD9CP1F"
 	    "tTmpPZz09Pz0=?= <a@b.example>\r\n");
-	mail_buf_free(&b);
+	buf_free(&b);
 	mail_hdr_text(&b, "Subject", "a ?= b");
-	assert_string_equal(mail_buf_get(&b), "Subject: =?UTF-8?B?YSA/PSBi?="
+	assert_string_equal(buf_get(&b), "Subject: =?UTF-8?B?YSA/PSBi?="
 	    "\r\n");
-	mail_buf_free(&b);
+	buf_free(&b);
 
 	/* The lint, NUL included. */
 #define TEST_L(s) (s), sizeof (s) - 1
@@ -689,17 +689,17 @@ test_boundary(void **state)
 
 	(void)state;
 	memset(parts, 0, sizeof parts);
-	mail_buf_str(&parts[0].enc, "x\r\n--=_lectern_0123456789abcdef_000"
+	buf_str(&parts[0].enc, "x\r\n--=_lectern_0123456789abcdef_000"
 	    "\r\n");
-	mail_buf_str(&parts[1].enc, "=_lectern_0123456789abcdef_001");
+	buf_str(&parts[1].enc, "=_lectern_0123456789abcdef_001");
 	assert_int_equal(mail_boundary(hex, &counter, parts, 2, b1,
 	    sizeof b1), 0);
 	assert_string_equal(b1, "=_lectern_0123456789abcdef_002");
 	assert_int_equal(mail_boundary(hex, &counter, parts, 2, b2,
 	    sizeof b2), 0);
 	assert_string_equal(b2, "=_lectern_0123456789abcdef_003");
-	mail_buf_free(&parts[0].enc);
-	mail_buf_free(&parts[1].enc);
+	buf_free(&parts[0].enc);
+	buf_free(&parts[1].enc);
 }
 
 /* Message-IDs are fresh for every rendering, on the domain. */
