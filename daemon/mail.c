@@ -37,6 +37,7 @@
 #include "mail.h"
 
 /* Largest template or lang.conf file. */
+#define MAIL_B64_LINE	76	/* base64 characters per line (RFC 2045) */
 #define MAIL_FILE_MAX	65536
 /* Most languages under the template directory. */
 #define MAIL_LANGS_MAX	64
@@ -1418,33 +1419,46 @@ mail_crlf(const char *text, struct buf *out)
 	buf_str(out, text);
 }
 
-/* Base64 of s[0..n); wrap > 0: lines of wrap characters ending in CR LF. */
+/*
+ * Base64 of s[0..n); wrap > 0: lines of wrap characters (a multiple of 4)
+ * ending in CR LF. None of the project's libraries offers base64 to its
+ * users (libcurl keeps its own internal), hence these few lines. Output
+ * goes out a line at a time: the buffer is not asked 20 times per line.
+ */
 static void
 mail_b64(struct buf *b, const unsigned char *s, size_t n, size_t wrap)
 {
-	char		 q[4];
-	size_t		 i, col = 0;
+	char		 line[MAIL_B64_LINE + 2];
+	size_t		 i, len = 0, max;
 	uint32_t	 v;
 
+	max = wrap > 0 && wrap <= MAIL_B64_LINE ? wrap : MAIL_B64_LINE;
 	for (i = 0; i < n; i += 3) {
 		v = (uint32_t)s[i] << 16;
 		if (i + 1 < n)
 			v |= (uint32_t)s[i + 1] << 8;
 		if (i + 2 < n)
 			v |= s[i + 2];
-		q[0] = mail_b64_chars[(v >> 18) & 63];
-		q[1] = mail_b64_chars[(v >> 12) & 63];
-		q[2] = i + 1 < n ? mail_b64_chars[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? mail_b64_chars[v & 63] : '=';
-		buf_add(b, q, 4);
-		col += 4;
-		if (wrap > 0 && col >= wrap) {
-			buf_add(b, "\r\n", 2);
-			col = 0;
+		line[len++] = mail_b64_chars[(v >> 18) & 63];
+		line[len++] = mail_b64_chars[(v >> 12) & 63];
+		line[len++] = i + 1 < n ? mail_b64_chars[(v >> 6) & 63] : '=';
+		line[len++] = i + 2 < n ? mail_b64_chars[v & 63] : '=';
+		if (len >= max) {
+			if (wrap > 0) {
+				line[len++] = '\r';
+				line[len++] = '\n';
+			}
+			buf_add(b, line, len);
+			len = 0;
 		}
 	}
-	if (wrap > 0 && col > 0)
-		buf_add(b, "\r\n", 2);
+	if (len > 0) {
+		if (wrap > 0) {
+			line[len++] = '\r';
+			line[len++] = '\n';
+		}
+		buf_add(b, line, len);
+	}
 }
 
 /*
