@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "duration.h"
+#include "proto.h"
 
 /* Longest piece of input quoted in an error sentence (octets). */
 #define DURATION_QUOTE_MAX 40
@@ -43,19 +44,7 @@ duration_blank(char c)
 static const char *
 duration_quote(const char *s, size_t len, char *out, size_t outlen)
 {
-	size_t	i, o = 0;
-
-	for (i = 0; i < len && o + 4 < outlen && i < DURATION_QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (i < len && o + 4 <= outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return proto_quote(s, len, DURATION_QUOTE_MAX, out, outlen);
 }
 
 /* Parse s[0..len) (no surrounding blanks) into seconds. */

@@ -1,4 +1,4 @@
-/* proto.c -- names of the protocol's error codes. */
+/* proto.c -- shared bits of the protocol: error names, quoting in error sentences. */
 #include <string.h>
 
 #include "proto.h"
@@ -36,4 +36,27 @@ proto_error_parse(const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* A printable-ASCII copy of s[0..len), at most max octets. */
+const char *
+proto_quote(const char *s, size_t len, size_t max, char *out, size_t outlen)
+{
+	size_t	i, o = 0;
+
+	if (outlen == 0)
+		return "";
+	if (s == NULL)
+		len = 0;
+	for (i = 0; i < len && i < max && o + 4 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (i < len && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }

@@ -17,6 +17,7 @@
 #include <libical/ical.h>
 
 #include "tz.h"
+#include "proto.h"
 
 #define TZ_YEAR_MIN	1970
 #define TZ_YEAR_MAX	2200
@@ -91,23 +92,11 @@ tz_error(char *err, size_t errlen, const char *field, const char *fmt, ...)
 static const char *
 tz_quote(const char *s, char *out, size_t outlen)
 {
-	size_t	i, o = 0;
-
-	for (i = 0; s[i] != '\0' && i < TZ_QUOTE_MAX && o + 4 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s[i] != '\0' && o + 4 <= outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return proto_quote(s, strlen(s), TZ_QUOTE_MAX, out, outlen);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
+int64_t
 tz_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t		era, yoe, doy, doe;

@@ -35,6 +35,9 @@ int tz_parse(const char *input, const char *zone, int allow_date,
 /* The offset from UTC, in seconds, of zone at the instant utc. */
 int tz_offset_at(const char *zone, int64_t utc, int *offset);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
+int64_t tz_days_from_civil(int64_t y, int m, int d);
+
 /* Format utc as "2026-12-01T12:00:00Z". */
 void tz_format_utc(int64_t utc, char *buf, size_t len);
 /* Parse "2026-12-01T12:00:00Z" (exactly as tz_format_utc writes it). */

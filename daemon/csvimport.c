@@ -22,6 +22,7 @@
 
 #include "csvimport.h"
 #include "valid.h"
+#include "proto.h"
 
 enum csvimport_col {
 	CSVIMPORT_NAME,
@@ -84,20 +85,7 @@ csvimport_clear_cells(struct csvimport_ctx *ctx)
 static const char *
 csvimport_quote(const char *s, char *out, size_t outlen)
 {
-	size_t	i, o = 0;
-
-	for (i = 0; s != NULL && s[i] != '\0' && i < 40 && o + 4 < outlen;
-	    i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s != NULL && s[i] != '\0' && o + 4 <= outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return proto_quote(s, s != NULL ? strlen(s) : 0, 40, out, outlen);
 }
 
 /* libcsv: one cell ended. */

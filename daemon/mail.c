@@ -902,20 +902,6 @@ mail_words(const struct mail_lang *l, int64_t secs, char *buf, size_t len)
 	}
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-mail_days(int64_t y, int m, int d)
-{
-	int64_t	era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int
 mail_num(const char *s, size_t n, long *out)
 {
@@ -941,7 +927,7 @@ mail_date_fmt(const struct mail_lang *l, enum mail_key key, long y, long m,
 
 	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
-	w = (mail_days(y, (int)m, (int)d) + 3) % 7;	/* Monday = 0 */
+	w = (tz_days_from_civil(y, (int)m, (int)d) + 3) % 7;	/* Monday = 0 */
 	if (w < 0)
 		w += 7;
 	if (mail_list_item(l->keys[MAIL_K_WEEKDAYS], (size_t)w, wday,

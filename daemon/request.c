@@ -45,21 +45,7 @@ request_error(char *err, size_t errlen, const char *fmt, ...)
 static const char *
 request_ascii(const char *s, size_t max, char *out, size_t outlen)
 {
-	size_t	i, o = 0;
-
-	if (outlen == 0)
-		return "";
-	for (i = 0; s[i] != '\0' && i < max && o + 4 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s[i] != '\0' && o + 4 <= outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return proto_quote(s, s != NULL ? strlen(s) : 0, max, out, outlen);
 }
 
 /* 1 if v nests deeper than the limit (v itself is at depth). */
