@@ -117,6 +117,7 @@ enum {
 	CONFIG_K_URL, CONFIG_K_FROM, CONFIG_K_DOMAIN, CONFIG_K_USERNAME,
 	CONFIG_K_PASSWORD_FILE, CONFIG_K_TLS, CONFIG_K_MAX_CONNECTIONS,
 	CONFIG_K_RETRY_INITIAL, CONFIG_K_RETRY_MAX, CONFIG_K_TEMPLATES,
+	CONFIG_K_CA_FILE,
 	CONFIG_K_REMINDERS, CONFIG_K_ALARM,
 	CONFIG_NKEYS
 };
@@ -166,6 +167,8 @@ static const struct config_key config_keys[CONFIG_NKEYS] = {
 	    CONFIG_OFF(retry_max), 1, 7 * 86400, 0 },
 	[CONFIG_K_TEMPLATES] = { "mail", "templates", config_set_path,
 	    CONFIG_OFF(templates), 0, 0, 0 },
+	[CONFIG_K_CA_FILE] = { "mail", "ca_file", config_set_path,
+	    CONFIG_OFF(ca_file), 0, 0, 0 },
 	[CONFIG_K_REMINDERS] = { "reminders", "default", config_set_reminders,
 	    0, 0, 0, 1 },
 	[CONFIG_K_ALARM] = { "reminders", "alarm_in_invite", config_set_bool,
@@ -1135,6 +1138,10 @@ config_finish(struct config_parse *p)
 		cfg->tls = p->url_loopback ? CONFIG_TLS_OPPORTUNISTIC :
 		    CONFIG_TLS_REQUIRED;
 
+	if (cfg->ca_file != NULL && access(cfg->ca_file, R_OK) == -1)
+		config_problem(p, p->lines[CONFIG_K_CA_FILE],
+		    "ca_file: cannot read %s: %s", cfg->ca_file,
+		    strerror(errno));
 	if (cfg->password_file != NULL)
 		config_read_password(p, cfg->password_file,
 		    p->lines[CONFIG_K_PASSWORD_FILE]);
@@ -1247,6 +1254,7 @@ config_cleanup(struct config *cfg)
 	free(cfg->username);
 	free(cfg->password_file);
 	free(cfg->templates);
+	free(cfg->ca_file);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->coordinator_gid = (gid_t)-1;
 }

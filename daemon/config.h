@@ -40,6 +40,7 @@ struct config {
 	int mail_max_connections;	/* default 4 */
 	int64_t retry_initial;		/* seconds, default 60 */
 	int64_t retry_max;		/* seconds, default 3600 */
+	char *ca_file;			/* PEM CA bundle for the server's certificate; NULL: the system's */
 	char *templates;		/* mail templates: <templates>/<lang>/; default LECTERN_DATADIR "/templates" */
 
 	/* [reminders] */

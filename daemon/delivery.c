@@ -129,6 +129,7 @@ struct delivery_wcfg {
 	char		*mail_from_addr;
 	char		*username;
 	char		*password;
+	char		*ca_file;
 	int		 tls;
 	long		 max;		/* connections, 1..DELIVERY_SLOTS_MAX */
 };
@@ -782,6 +783,7 @@ delivery_wcfg_free(struct delivery_wcfg *w)
 	free(w->domain);
 	free(w->mail_from_addr);
 	free(w->username);
+	free(w->ca_file);
 	if (w->password != NULL)
 		explicit_bzero(w->password, strlen(w->password));
 	free(w->password);
@@ -809,7 +811,8 @@ delivery_wcfg_new(const struct config *cfg)
 	    delivery_dup(&w->domain, cfg->domain) == -1 ||
 	    delivery_dup(&w->mail_from_addr, cfg->mail_from_addr) == -1 ||
 	    delivery_dup(&w->username, cfg->username) == -1 ||
-	    delivery_dup(&w->password, cfg->password) == -1) {
+	    delivery_dup(&w->password, cfg->password) == -1 ||
+	    delivery_dup(&w->ca_file, cfg->ca_file) == -1) {
 		delivery_wcfg_free(w);
 		return NULL;
 	}
@@ -1046,6 +1049,10 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	ok &= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)x->job->len) == CURLE_OK;
 	ok &= curl_easy_setopt(e, CURLOPT_USE_SSL, ssl) == CURLE_OK;
+	/* A site's own CA (or a test's); else the system's bundle. */
+	if (c->ca_file != NULL)
+		ok &= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) ==
+		    CURLE_OK;
 	if (c->username != NULL) {
 		ok &= curl_easy_setopt(e, CURLOPT_USERNAME, c->username) ==
 		    CURLE_OK;

@@ -514,6 +514,28 @@ test_password_file(void **state)
 	config_cleanup(&cfg);
 }
 
+/* [mail] ca_file: a readable file, made absolute; a missing one is a problem. */
+static void
+test_ca_file(void **state)
+{
+	struct config cfg;
+	char text[2 * PATH_MAX + 256], ca[PATH_MAX + 64];
+
+	(void)state;
+	/* test_write's buffer is reused by test_load_text: keep a copy. */
+	snprintf(ca, sizeof ca, "%s", test_write("ca.pem",
+	    "-----BEGIN CERTIFICATE-----\n", 0644));
+	snprintf(text, sizeof text, "[mail]\nca_file = %s\n", ca);
+	assert_int_equal(test_load_text(text, &cfg), 0);
+	assert_string_equal(cfg.ca_file, ca);
+	config_cleanup(&cfg);
+
+	assert_int_equal(test_load_text("[mail]\n\nca_file = /nonexistent/ca.pem\n",
+	    &cfg), 1);
+	assert_true(test_has("t.conf:3: ca_file: cannot read /nonexistent/ca.pem"));
+	config_cleanup(&cfg);
+}
+
 static void
 test_credentials(void **state)
 {
@@ -696,6 +718,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sizes, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_password_file, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_ca_file, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_credentials, test_setup,
 		    test_teardown),
