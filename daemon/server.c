@@ -723,7 +723,19 @@ server_start(struct event_base *base, const struct config *cfg,
 	memcpy(server_greeting, g, server_greeting_len - 1);
 	memcpy(server_greeting + server_greeting_len - 1, "\n", 2);
 
-	if (fd < 0) {
+	if (fd >= 0) {
+		/*
+		 * systemd hands the socket over blocking; libevent accepts
+		 * until EAGAIN, so a blocking one would stall the loop in
+		 * accept() after the first connection.
+		 */
+		if (evutil_make_socket_nonblocking(fd) == -1 ||
+		    evutil_make_socket_closeonexec(fd) == -1) {
+			snprintf(err, errlen, "cannot prepare the socket passed "
+			    "by systemd: %s", strerror(errno));
+			goto fail;
+		}
+	} else {
 		if ((fd = server_bind(cfg->socket, err, errlen)) == -1)
 			goto fail;
 		bound = 1;
