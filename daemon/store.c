@@ -702,6 +702,49 @@ store_rows(sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *), json_t **out,
 	return LECTERN_OK;
 }
 
+/* The one row of query (bound to id) as a new object; what names it in errors. */
+static enum lectern_error
+store_one(int query, int64_t id, json_t *(*row)(sqlite3_stmt *),
+    const char *what, json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(query, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = row(st);
+	store_done(st);
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "%s %" PRId64 " does not exist", what, id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+/* Set o's key to the rows of query (bound to id), as an array. */
+static enum lectern_error
+store_children(json_t *o, const char *key, int query, int64_t id,
+    json_t *(*row)(sqlite3_stmt *), char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+	json_t			*a;
+
+	if ((st = store_stmt(query, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_rows(st, row, &a, err, errlen)) == LECTERN_OK)
+		store_set(o, key, a);
+	return code;
+}
+
 /* Run a SELECT of one integer column into a malloc'd array. */
 static enum lectern_error
 store_ids(sqlite3_stmt *st, int64_t **ids, size_t *n, char *err,
@@ -1175,52 +1218,23 @@ enum lectern_error
 store_person_get(int64_t id, int detail, json_t **out, char *err,
     size_t errlen)
 {
-	sqlite3_stmt		*st;
-	json_t			*o = NULL, *a;
 	enum lectern_error	 code;
-	int			 rc;
+	json_t			*o = NULL;
 
-	if ((st = store_stmt(STORE_Q_P_GET, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		o = store_person_json(st);
-	store_done(st);
-	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "person %" PRId64 " does not exist", id);
-		return LECTERN_E_NOT_FOUND;
-	}
-	if (rc != SQLITE_ROW)
-		return store_fail(rc, err, errlen);
-	if (detail) {
-		if ((st = store_stmt(STORE_Q_P_GROUPS, err, errlen)) == NULL) {
-			code = LECTERN_E_INTERNAL;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		if ((code = store_rows(st, store_text_row, &a, err, errlen)) !=
-		    LECTERN_OK)
-			goto fail;
-		store_set(o, "groups", a);
-		st = store_stmt(STORE_Q_P_ENROLLMENTS, err, errlen);
-		if (st == NULL) {
-			code = LECTERN_E_INTERNAL;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		if ((code = store_rows(st, store_person_enrollment_row, &a, err,
-		    errlen)) != LECTERN_OK)
-			goto fail;
-		store_set(o, "enrollments", a);
+	code = store_one(STORE_Q_P_GET, id, store_person_json, "person", &o,
+	    err, errlen);
+	if (code == LECTERN_OK && detail)
+		code = store_children(o, "groups", STORE_Q_P_GROUPS, id,
+		    store_text_row, err, errlen);
+	if (code == LECTERN_OK && detail)
+		code = store_children(o, "enrollments", STORE_Q_P_ENROLLMENTS,
+		    id, store_person_enrollment_row, err, errlen);
+	if (code != LECTERN_OK) {
+		json_decref(o);
+		return code;
 	}
 	*out = o;
 	return LECTERN_OK;
-
-fail:
-	json_decref(o);
-	return code;
 }
 
 /* The people matching f as a new array (the caller owns it). */
@@ -1320,41 +1334,20 @@ enum lectern_error
 store_group_get(int64_t id, int people, json_t **out, char *err,
     size_t errlen)
 {
-	sqlite3_stmt		*st;
-	json_t			*o = NULL, *a;
 	enum lectern_error	 code;
-	int			 rc;
+	json_t			*o = NULL;
 
-	if ((st = store_stmt(STORE_Q_G_GET, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		o = store_group_row(st);
-	store_done(st);
-	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "group %" PRId64 " does not exist", id);
-		return LECTERN_E_NOT_FOUND;
-	}
-	if (rc != SQLITE_ROW)
-		return store_fail(rc, err, errlen);
-	if (people) {
-		if ((st = store_stmt(STORE_Q_G_PEOPLE, err, errlen)) == NULL) {
-			code = LECTERN_E_INTERNAL;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		code = store_rows(st, store_person_json, &a, err, errlen);
-		if (code != LECTERN_OK)
-			goto fail;
-		store_set(o, "people", a);
+	code = store_one(STORE_Q_G_GET, id, store_group_row, "group", &o, err,
+	    errlen);
+	if (code == LECTERN_OK && people)
+		code = store_children(o, "people", STORE_Q_G_PEOPLE, id,
+		    store_person_json, err, errlen);
+	if (code != LECTERN_OK) {
+		json_decref(o);
+		return code;
 	}
 	*out = o;
 	return LECTERN_OK;
-
-fail:
-	json_decref(o);
-	return code;
 }
 
 /* Add or remove one member; both are idempotent. */
@@ -1576,42 +1569,20 @@ enum lectern_error
 store_session_get(int64_t id, int enrollments, json_t **out, char *err,
     size_t errlen)
 {
-	sqlite3_stmt		*st;
-	json_t			*o = NULL, *a;
 	enum lectern_error	 code;
-	int			 rc;
+	json_t			*o = NULL;
 
-	if ((st = store_stmt(STORE_Q_S_GET, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		o = store_session_json(st);
-	store_done(st);
-	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "session %" PRId64 " does not exist", id);
-		return LECTERN_E_NOT_FOUND;
-	}
-	if (rc != SQLITE_ROW)
-		return store_fail(rc, err, errlen);
-	if (enrollments) {
-		st = store_stmt(STORE_Q_S_ENROLLMENTS, err, errlen);
-		if (st == NULL) {
-			code = LECTERN_E_INTERNAL;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		code = store_rows(st, store_enrollment_row, &a, err, errlen);
-		if (code != LECTERN_OK)
-			goto fail;
-		store_set(o, "enrollments", a);
+	code = store_one(STORE_Q_S_GET, id, store_session_json, "session", &o,
+	    err, errlen);
+	if (code == LECTERN_OK && enrollments)
+		code = store_children(o, "enrollments", STORE_Q_S_ENROLLMENTS,
+		    id, store_enrollment_row, err, errlen);
+	if (code != LECTERN_OK) {
+		json_decref(o);
+		return code;
 	}
 	*out = o;
 	return LECTERN_OK;
-
-fail:
-	json_decref(o);
-	return code;
 }
 
 /* The sessions matching f as a new array. */
