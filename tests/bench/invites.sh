@@ -374,29 +374,7 @@ cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -o "$LG" tests/bench/loadgen.c ||
 now_ns() { date +%s%N; }
 
 # 10,000 teachers, as in run.sh.
-awk -v n=10000 'BEGIN {
-	split("Анна Иван Ольга Сергей Мария Дмитрий Елена Алексей Татьяна Николай", rf, " ")
-	split("Смирнова Петров Кузнецова Морозов Новикова Волков Соколова Попов Лебедева Козлов", rl, " ")
-	split("Mary John Linda David Susan James Karen Robert Emma Peter", ef, " ")
-	split("Johnson Smith Brown Taylor Wilson Clark Lewis Walker Young Hall", el, " ")
-	split("mathematics|physics|Russian language|English|history|biology|chemistry|primary school|music|physical education", subj, "|")
-	print "name,email,organization,position,lang"
-	for (i = 1; i <= n; i++) {
-		s = i % 20 + 1
-		org = (s % 4 == 0) ? "Lyceum No. " s : (s % 4 == 1) ? "Gymnasium No. " s : "School No. " s
-		pos = (i % 50 == 0) ? "deputy head" : "teacher of " subj[i % 10 + 1]
-		if (i % 3 == 0) {
-			name = rf[i % 10 + 1] " " rl[int(i / 10) % 10 + 1]
-			if (i % 9 == 0)
-				name = "\"" rl[int(i / 10) % 10 + 1] ", " rf[i % 10 + 1] "\""
-			lang = "ru"
-		} else {
-			name = ef[i % 10 + 1] " " el[int(i / 10) % 10 + 1]
-			lang = "en"
-		}
-		printf "%s,t%05d@school%d.example,%s,%s,%s\n", name, i, s, org, pos, lang
-	}
-}' >"$tmp/people.csv"
+awk -v n=10000 -f "$top/tests/bench/people.awk" >"$tmp/people.csv"
 
 echo '{"id":1,"cmd":"session.add","args":{"kind":"webinar","title":"Formative assessment in grade 5","start":"2027-03-01T15:00","tz":"Europe/Moscow","duration":90,"url":"https://meet.example/abc","location":"Online","description":"Bring one lesson plan."}}' >"$tmp/session.json"
 enroll_req() {	# enroll_req N: one enroll of people 1..N into session 1
@@ -550,32 +528,7 @@ t_end=$(now_ns)
 
 # ---------------------------------------------------------------- report
 
-med() {
-	awk -v k="$1" '$1 == k && $3 != "" { print $3 }' "$res" | sort -g |
-	    awk '{ v[NR] = $1 } END {
-		if (NR == 0) print "";
-		else if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-all() { awk -v k="$1" '$1 == k { printf "%s%s", s, $3; s = ", " }' "$res"; }
-fmt() {
-	[ -n "$1" ] || { echo "failed"; return; }
-	awk -v v="$1" -v d="${2:-0}" 'BEGIN {
-		s = sprintf("%." d "f", v); i = index(s, "."); if (i == 0) i = length(s) + 1
-		ip = substr(s, 1, i - 1); fp = substr(s, i); o = ""
-		while (length(ip) > 3) { o = "," substr(ip, length(ip) - 2) o; ip = substr(ip, 1, length(ip) - 3) }
-		print ip o fp }'
-}
-ratio() {
-	[ -n "$1" ] && [ -n "$2" ] || { echo "—"; return; }
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "—"; else printf "%.2f\n", a / b }'
-}
-verdict() {
-	[ -n "$1" ] || { echo "failed"; return; }
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		ok = (op == ">=") ? v >= l : (op == "<") ? v < l : 0
-		print ok ? "yes" : "**no**" }'
-}
+. "$top/tests/bench/lib.sh"
 mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 lr=$(med lectern.rate); ldr=$(med lectern.deliver_rate); sr=$(med source.rate); pr=$(med py.rate)

@@ -107,29 +107,7 @@ now_ns() { date +%s%N; }
 # ---------------------------------------------------------------- inputs
 
 # 10,000 teachers in 20 schools, one in three with a Cyrillic name.
-awk -v n=$N_PEOPLE 'BEGIN {
-	split("Анна Иван Ольга Сергей Мария Дмитрий Елена Алексей Татьяна Николай", rf, " ")
-	split("Смирнова Петров Кузнецова Морозов Новикова Волков Соколова Попов Лебедева Козлов", rl, " ")
-	split("Mary John Linda David Susan James Karen Robert Emma Peter", ef, " ")
-	split("Johnson Smith Brown Taylor Wilson Clark Lewis Walker Young Hall", el, " ")
-	split("mathematics|physics|Russian language|English|history|biology|chemistry|primary school|music|physical education", subj, "|")
-	print "name,email,organization,position,lang"
-	for (i = 1; i <= n; i++) {
-		s = i % 20 + 1
-		org = (s % 4 == 0) ? "Lyceum No. " s : (s % 4 == 1) ? "Gymnasium No. " s : "School No. " s
-		pos = (i % 50 == 0) ? "deputy head" : "teacher of " subj[i % 10 + 1]
-		if (i % 3 == 0) {
-			name = rf[i % 10 + 1] " " rl[int(i / 10) % 10 + 1]
-			if (i % 9 == 0)
-				name = "\"" rl[int(i / 10) % 10 + 1] ", " rf[i % 10 + 1] "\""
-			lang = "ru"
-		} else {
-			name = ef[i % 10 + 1] " " el[int(i / 10) % 10 + 1]
-			lang = "en"
-		}
-		printf "%s,t%05d@school%d.example,%s,%s,%s\n", name, i, s, org, pos, lang
-	}
-}' >"$tmp/people.csv"
+awk -v n=$N_PEOPLE -f "$top/tests/bench/people.awk" >"$tmp/people.csv"
 
 # The fsync reference: the same number of single-row transactions as the
 # session.add benchmark, through the sqlite3 CLI, WAL + synchronous=FULL.
@@ -327,33 +305,7 @@ t_end=$(now_ns)
 
 # ---------------------------------------------------------------- report
 
-med() {
-	awk -v k="$1" '$1 == k { print $3 }' "$res" | sort -g |
-	    awk '{ v[NR] = $1 } END {
-		if (NR == 0) print "";
-		else if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-all() { awk -v k="$1" '$1 == k { printf "%s%s", s, $3; s = ", " }' "$res"; }
-fmt() {	# number with thousands separators, or "failed"
-	[ -n "$1" ] || { echo "failed"; return; }
-	awk -v v="$1" -v d="${2:-0}" 'BEGIN {
-		s = sprintf("%." d "f", v); i = index(s, "."); if (i == 0) i = length(s) + 1
-		ip = substr(s, 1, i - 1); fp = substr(s, i); o = ""
-		while (length(ip) > 3) { o = "," substr(ip, length(ip) - 2) o; ip = substr(ip, 1, length(ip) - 3) }
-		print ip o fp }'
-}
-ratio() {
-	[ -n "$1" ] && [ -n "$2" ] || { echo "—"; return; }
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "—"; else printf "%.2f\n", a / b }'
-}
-# verdict VALUE OP LIMIT
-verdict() {
-	[ -n "$1" ] || { echo "failed"; return; }
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		ok = (op == ">=") ? v >= l : (op == "<") ? v < l : (op == "==") ? v == l : 0
-		print ok ? "yes" : "**no**" }'
-}
+. "$top/tests/bench/lib.sh"
 
 s1=$(med status1.rps); g1=$(med get1.rps); r1=$(med redis1.rps)
 s1p=$(med status1.p99); g1p=$(med get1.p99); r1p=$(med redis1.p99)
