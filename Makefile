@@ -25,7 +25,7 @@ PKG_CONFIG ?= pkg-config
 B        ?= build
 
 LIBS_DAEMON = libevent libevent_pthreads libcurl libical sqlite3 jansson inih libsystemd
-LIBS_CLIENT = jansson libical
+LIBS_CLIENT = jansson
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wpointer-arith -Wwrite-strings
@@ -45,10 +45,6 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-# Test builds compile in the failpoints and the test clock.
-ifeq ($(TESTHOOKS),1)
-CFLAGS += -DLECTERN_TESTHOOKS=1
-endif
 
 DAEMON_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_DAEMON) 2>/dev/null)
 DAEMON_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_DAEMON) 2>/dev/null) -lcsv
@@ -69,8 +65,25 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: $(B)/lecternd $(B)/lectern
 
+# libcurl is loaded on first use (daemon/curlsym.c), not linked: only its
+# header is needed (DAEMON_CFLAGS); dlopen is in glibc's libc since 2.34.
+DAEMON_LINK := $(filter-out -lcurl,$(DAEMON_LIBS))
+
 $(B)/lecternd: $(DAEMON_OBJS) $(COMMON_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LINK)
+
+# The daemon the integration tests run when they need the test hooks (the
+# test clock): the same objects, with the hook files compiled with
+# LECTERN_TESTHOOKS. An installed lecternd has none of them.
+HOOK_SRCS := daemon/clock.c
+HOOK_OBJS := $(HOOK_SRCS:%.c=$(B)/%-th.o)
+
+$(B)/lecternd-test: $(filter-out $(HOOK_SRCS:%.c=$(B)/%.o),$(DAEMON_OBJS)) $(HOOK_OBJS) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LINK)
+
+$(B)/daemon/%-th.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DAEMON_CFLAGS) -DLECTERN_TESTHOOKS=1 -c -o $@ $<
 
 $(B)/lectern: $(CLIENT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS)
@@ -100,7 +113,7 @@ $(B)/tests/%.o: tests/unit/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DAEMON_CFLAGS) -Iclient -c -o $@ $<
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(B)/liblectern.a
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/liblectern.a $(DAEMON_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/liblectern.a $(DAEMON_LINK) $(CMOCKA_LIBS)
 
 # Small programs the integration tests run (e.g. an iCalendar checker built
 # on libical itself).
@@ -111,7 +124,7 @@ $(B)/tools/%: tests/tools/%.c $(B)/liblectern.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DAEMON_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/liblectern.a $(DAEMON_LIBS)
 
-unit: $(UNIT_BINS) $(TOOL_BINS)
+unit: $(UNIT_BINS) $(TOOL_BINS) $(B)/lecternd-test
 
 # check, demo and bench install what is missing first, then re-read this
 # Makefile so that pkg-config sees the freshly installed libraries.

@@ -214,7 +214,20 @@ args_set(const struct args_option *options, const struct args_option *o,
 	old = json_object_get(p->args, o->key != NULL ? o->key : "");
 	switch (o->type) {
 	case ARGS_FLAG:
-		v = json_true();
+	case ARGS_FALSE:
+		/* --x and --no-x fill one key: the second must agree. */
+		if (old != NULL && json_is_boolean(old) &&
+		    json_is_true(old) != (o->type == ARGS_FLAG)) {
+			for (c = options; c->name != NULL; c++) {
+				if (c != o && c->key != NULL &&
+				    strcmp(c->key, o->key) == 0)
+					break;
+			}
+			snprintf(err, errlen, "%s and --%s contradict each "
+			    "other", what, c->name != NULL ? c->name : "?");
+			return -1;
+		}
+		v = o->type == ARGS_FLAG ? json_true() : json_false();
 		break;
 	case ARGS_STRING:
 		v = args_string(value, what, err, errlen);
@@ -283,7 +296,7 @@ args_set(const struct args_option *options, const struct args_option *o,
 	}
 	if (v == NULL)
 		return -1;
-	if (old != NULL && o->type != ARGS_FLAG) {
+	if (old != NULL && o->type != ARGS_FLAG && o->type != ARGS_FALSE) {
 		json_decref(v);
 		v = NULL;
 		if (json_is_null(old))
@@ -326,8 +339,9 @@ args_parse(const struct args_option *options, int argc, char **argv,
 		goto nomem;
 	for (i = 0; i < n; i++) {
 		longopts[i].name = options[i].name;
-		longopts[i].has_arg = options[i].type == ARGS_FLAG ?
-		    no_argument : required_argument;
+		longopts[i].has_arg = options[i].type == ARGS_FLAG ||
+		    options[i].type == ARGS_FALSE ? no_argument :
+		    required_argument;
 		longopts[i].val = ARGS_VAL_BASE + (int)i;
 	}
 	longopts[n].name = "json";

@@ -17,6 +17,7 @@
 
 enum args_type {
 	ARGS_FLAG,		/* no value: true */
+	ARGS_FALSE,		/* no value: false (--no-recertification) */
 	ARGS_STRING,		/* one UTF-8 string */
 	ARGS_STRINGS,		/* repeatable: an array of strings */
 	ARGS_ID,		/* an integer >= 1 (session, course) */

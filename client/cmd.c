@@ -67,6 +67,28 @@
 	  "recurrence rule (\"FREQ=MONTHLY;COUNT=4\")", 1 },		\
 	{ "rrule", ARGS_STRING, "rrule", "RRULE", NULL, 1 }
 
+#define CMD_COURSE_OPTIONS						\
+	{ "title", ARGS_STRING, "title", "TITLE",			\
+	  "the title teachers see", 0 },				\
+	{ "first-day", ARGS_STRING, "first_day", "DATE",		\
+	  "the first day, 2027-02-01", 0 },				\
+	{ "last-day", ARGS_STRING, "last_day", "DATE",			\
+	  "the last day, 2027-02-28", 0 },				\
+	{ "description", ARGS_STRING, "description", "TEXT",		\
+	  "a longer description (may span lines)", 1 },			\
+	{ "provider", ARGS_STRING, "provider", "NAME",			\
+	  "who runs the course (\"District office\")", 1 },		\
+	{ "hours", ARGS_COUNT, "hours", "N",				\
+	  "the hours it counts for", 1 },				\
+	{ "capacity", ARGS_COUNT, "capacity", "N", "seats; people "	\
+	  "beyond them join the waitlist; 0: unlimited", 0 },		\
+	{ "no-recertification", ARGS_FALSE,				\
+	  "counts_for_recertification", NULL, "it does not count "	\
+	  "towards recertification", 0 }
+
+#define CMD_OCCURRENCE_OPTION(help)					\
+	{ "occurrence", ARGS_STRING, "occurrence", "TIME", help, 0 }
+
 #define CMD_END { NULL, ARGS_FLAG, NULL, NULL, NULL, 0 }
 
 static const struct args_option cmd_none_options[] = {
@@ -111,26 +133,66 @@ static const struct args_option cmd_session_update_options[] = {
 	CMD_SESSION_OPTIONS,
 	{ "clear", ARGS_CLEAR, NULL, "FIELD", "clear an optional field: "
 	  "description, location, url, course or repeat; repeatable", 0 },
+	CMD_OCCURRENCE_OPTION("change only the occurrence of a repeating "
+	    "session that was to start at TIME (--start, --duration, "
+	    "--title, --description, --location, --url)"),
 	CMD_END
 };
 
 static const struct args_option cmd_session_cancel_options[] = {
 	{ "reason", ARGS_STRING, "reason", "TEXT",
 	  "the reason, shown in the cancellation", 0 },
+	CMD_OCCURRENCE_OPTION("cancel only the occurrence of a repeating "
+	    "session that was to start at TIME"),
 	CMD_END
 };
 
 static const struct args_option cmd_session_ls_options[] = {
 	{ "from", ARGS_STRING, "from", "TIME",
-	  "sessions starting at or after TIME", 0 },
+	  "sessions starting at or after TIME (a repeating session: its "
+	  "first start, unless --expand)", 0 },
 	{ "to", ARGS_STRING, "to", "TIME", "sessions starting before TIME",
 	  0 },
+	{ "expand", ARGS_FLAG, "expand", NULL, "one row per occurrence of "
+	  "a repeating session in [--from, --to) (default: the next 90 "
+	  "days)", 0 },
 	{ "kind", ARGS_STRING, "kind", "KIND", "only this kind", 0 },
 	{ "status", ARGS_STRING, "status", "STATUS",
 	  "scheduled or cancelled", 0 },
 	{ "course", ARGS_ID, "course", "ID", "only sessions of this course",
 	  0 },
 	{ "limit", ARGS_LIMIT, "limit", "N", "at most N sessions", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_course_add_options[] = {
+	CMD_COURSE_OPTIONS,
+	CMD_END
+};
+
+static const struct args_option cmd_course_update_options[] = {
+	CMD_COURSE_OPTIONS,
+	{ "recertification", ARGS_FLAG, "counts_for_recertification", NULL,
+	  "it counts towards recertification again", 0 },
+	{ "clear", ARGS_CLEAR, NULL, "FIELD", "clear an optional field: "
+	  "description, provider or hours; repeatable", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_course_cancel_options[] = {
+	{ "reason", ARGS_STRING, "reason", "TEXT",
+	  "the reason, shown in the cancellations", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_course_ls_options[] = {
+	{ "from", ARGS_STRING, "from", "DATE",
+	  "courses that have not ended before DATE", 0 },
+	{ "to", ARGS_STRING, "to", "DATE",
+	  "courses that have begun by DATE", 0 },
+	{ "status", ARGS_STRING, "status", "STATUS",
+	  "scheduled or cancelled", 0 },
+	{ "limit", ARGS_LIMIT, "limit", "N", "at most N courses", 0 },
 	CMD_END
 };
 
@@ -408,31 +470,80 @@ cmd_build_session_add(struct cmd_call *call, char **ops, int nops,
 	return CMD_OK;
 }
 
+/* The id operand into "id"; what names it ("session id"). */
+static int
+cmd_build_id(struct cmd_call *call, const char *op, const char *what,
+    char *err, size_t errlen)
+{
+	long long	id;
+
+	if (args_integer(op, 1, LLONG_MAX, what, &id, err, errlen) == -1)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "id",
+	    json_integer((json_int_t)id)) == 0 ? CMD_OK : CMD_FAIL;
+}
+
 /* The session id operand into "id". */
 static int
 cmd_build_session_id(struct cmd_call *call, char **ops, int nops, char *err,
     size_t errlen)
 {
-	long long	id;
-
 	(void)nops;
-	if (args_integer(ops[0], 1, LLONG_MAX, "session id", &id, err,
-	    errlen) == -1)
-		return CMD_USAGE;
-	return json_object_set_new(call->args, "id",
-	    json_integer((json_int_t)id)) == 0 ? CMD_OK : CMD_FAIL;
+	return cmd_build_id(call, ops[0], "session id", err, errlen);
+}
+
+/* The course id operand into "id". */
+static int
+cmd_build_course_id(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	(void)nops;
+	return cmd_build_id(call, ops[0], "course id", err, errlen);
 }
 
 static int
 cmd_build_session_update(struct cmd_call *call, char **ops, int nops,
     char *err, size_t errlen)
 {
-	if (json_object_size(call->args) == 0) {
+	size_t	n;
+
+	/* --occurrence says which one, not what changes. */
+	n = json_object_size(call->args);
+	if (json_object_get(call->args, "occurrence") != NULL)
+		n--;
+	if (n == 0) {
 		snprintf(err, errlen, "nothing to change: give at least one "
 		    "option");
 		return CMD_USAGE;
 	}
 	return cmd_build_session_id(call, ops, nops, err, errlen);
+}
+
+static int
+cmd_build_course_add(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	struct args_parsed	p = { .args = call->args };
+
+	(void)ops;
+	(void)nops;
+	if (args_require(cmd_course_add_options, &p, err, errlen, "title",
+	    "first_day", "last_day", NULL) == -1)
+		return CMD_USAGE;
+	return CMD_OK;
+}
+
+static int
+cmd_build_course_update(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	(void)nops;
+	if (json_object_size(call->args) == 0) {
+		snprintf(err, errlen, "nothing to change: give at least one "
+		    "option");
+		return CMD_USAGE;
+	}
+	return cmd_build_course_id(call, ops, nops, err, errlen);
 }
 
 /*
@@ -539,21 +650,52 @@ const struct cmd_entry cmd_table[] = {
 	  cmd_session_add_options, 0, 0, cmd_build_session_add,
 	  print_session_added },
 	{ "session update", "session.update", "ID [options of session add] "
-	  "[--clear FIELD]...",
-	  "change a session; enrolled people are sent an update",
+	  "[--clear FIELD]... [--occurrence TIME]",
+	  "change a session, or one occurrence of a repeating one; "
+	  "enrolled people are sent an update",
 	  cmd_session_update_options, 1, 1, cmd_build_session_update,
 	  print_session_updated },
-	{ "session cancel", "session.cancel", "ID [--reason TEXT]",
-	  "cancel a session; enrolled people are sent a cancellation",
+	{ "session cancel", "session.cancel", "ID [--reason TEXT] "
+	  "[--occurrence TIME]",
+	  "cancel a session, or one occurrence of a repeating one; "
+	  "enrolled people are sent a cancellation",
 	  cmd_session_cancel_options, 1, 1, cmd_build_session_id,
 	  print_session_cancelled },
 	{ "session show", "session.get", "ID",
-	  "show a session with its enrollments",
+	  "show a session with its reminders, changed occurrences and "
+	  "enrollments",
 	  cmd_none_options, 1, 1, cmd_build_session_id, print_session },
 	{ "session ls", "session.list", "[--from TIME] [--to TIME] "
-	  "[--kind KIND] [--status STATUS] [--course ID] [--limit N]",
-	  "list sessions, ordered by start",
+	  "[--expand] [--kind KIND] [--status STATUS] [--course ID] "
+	  "[--limit N]",
+	  "list sessions (or with --expand their occurrences), ordered by "
+	  "start",
 	  cmd_session_ls_options, 0, 0, NULL, print_sessions },
+
+	{ "course add", "course.add", "--title TITLE --first-day DATE "
+	  "--last-day DATE [--description TEXT] [--provider NAME] "
+	  "[--hours N] [--capacity N] [--no-recertification]",
+	  "add a course; its meetings are sessions with --course",
+	  cmd_course_add_options, 0, 0, cmd_build_course_add,
+	  print_course_added },
+	{ "course update", "course.update", "ID [options of course add] "
+	  "[--recertification] [--clear FIELD]...",
+	  "change a course",
+	  cmd_course_update_options, 1, 1, cmd_build_course_update,
+	  print_course_updated },
+	{ "course cancel", "course.cancel", "ID [--reason TEXT]",
+	  "cancel a course and its meetings; enrolled people are sent "
+	  "cancellations",
+	  cmd_course_cancel_options, 1, 1, cmd_build_course_id,
+	  print_course_cancelled },
+	{ "course show", "course.get", "ID",
+	  "show a course, its meetings, the people enrolled and the "
+	  "waiting list",
+	  cmd_none_options, 1, 1, cmd_build_course_id, print_course },
+	{ "course ls", "course.list", "[--from DATE] [--to DATE] "
+	  "[--status STATUS] [--limit N]",
+	  "list courses, ordered by their first day",
+	  cmd_course_ls_options, 0, 0, NULL, print_courses },
 
 	{ "enroll", "enroll", "[--session ID | --course ID] [--group GROUP]... "
 	  "[PERSON...]",

@@ -20,6 +20,10 @@
 #define PRINT_CELL	128
 /* Width of the key column in "key: value" output. */
 #define PRINT_KEYW	12
+/* The same for status, whose longest key is "next reminder". */
+#define PRINT_STATUS_KEYW 13
+/* The same for a course, whose longest key is "recertification". */
+#define PRINT_COURSE_KEYW 15
 
 /* The text of obj.key (borrowed or in buf); "-" when missing or null. */
 static const char *
@@ -147,7 +151,9 @@ int
 print_status(const struct cmd_call *call, const json_t *r, FILE *out,
     char *err, size_t errlen)
 {
+	const int	 w = PRINT_STATUS_KEYW;
 	const json_t	*ob, *up, *tz;
+	const char	*zone;
 	char		 a[PRINT_CELL], b[PRINT_CELL], c[PRINT_CELL],
 			 d[PRINT_CELL], line[4 * PRINT_CELL];
 
@@ -157,33 +163,32 @@ print_status(const struct cmd_call *call, const json_t *r, FILE *out,
 	snprintf(line, sizeof line, "%s (protocol %s)",
 	    print_s(r, "version", a, sizeof a),
 	    print_s(r, "protocol", b, sizeof b));
-	output_kv(out, PRINT_KEYW, "version", line);
+	output_kv(out, w, "version", line);
 	up = json_object_get(r, "uptime_s");
 	if (json_is_integer(up) && json_integer_value(up) >= 0)
 		duration_format(json_integer_value(up), a, sizeof a);
 	else
 		output_text(up, a, sizeof a);
-	output_kv(out, PRINT_KEYW, "uptime", a);
-	output_kv(out, PRINT_KEYW, "time zone", print_s(r, "timezone", a,
-	    sizeof a));
-	output_kv(out, PRINT_KEYW, "people", print_s(r, "people", a, sizeof a));
-	output_kv(out, PRINT_KEYW, "groups", print_s(r, "groups", a, sizeof a));
-	output_kv(out, PRINT_KEYW, "sessions", print_s(r, "sessions", a,
-	    sizeof a));
-	output_kv(out, PRINT_KEYW, "courses", print_s(r, "courses", a,
-	    sizeof a));
+	output_kv(out, w, "uptime", a);
+	output_kv(out, w, "time zone", print_s(r, "timezone", a, sizeof a));
+	output_kv(out, w, "people", print_s(r, "people", a, sizeof a));
+	output_kv(out, w, "groups", print_s(r, "groups", a, sizeof a));
+	output_kv(out, w, "sessions", print_s(r, "sessions", a, sizeof a));
+	output_kv(out, w, "courses", print_s(r, "courses", a, sizeof a));
 	ob = json_object_get(r, "outbox");
 	snprintf(line, sizeof line, "%s queued, %s sent, %s failed, %s expired",
 	    print_s(ob, "queued", a, sizeof a),
 	    print_s(ob, "sent", b, sizeof b),
 	    print_s(ob, "failed", c, sizeof c),
 	    print_s(ob, "expired", d, sizeof d));
-	output_kv(out, PRINT_KEYW, "outbox", line);
+	output_kv(out, w, "outbox", line);
 	tz = json_object_get(r, "timezone");
-	output_kv(out, PRINT_KEYW, "next due", print_time(r, "next_due",
-	    json_is_string(tz) ? json_string_value(tz) : "UTC", a, sizeof a));
-	output_kv(out, PRINT_KEYW, "clients", print_s(r, "clients", a,
+	zone = json_is_string(tz) ? json_string_value(tz) : "UTC";
+	output_kv(out, w, "next due", print_time(r, "next_due", zone, a,
 	    sizeof a));
+	output_kv(out, w, "next reminder", print_time(r, "next_reminder",
+	    zone, a, sizeof a));
+	output_kv(out, w, "clients", print_s(r, "clients", a, sizeof a));
 	return 0;
 }
 
@@ -486,13 +491,72 @@ print_session_added(const struct cmd_call *call, const json_t *r,
 	return print_session_line(r, "added", out, err, errlen);
 }
 
+/*
+ * The entry of r.occurrences that call's --occurrence names (read in the
+ * session's zone, as the daemon read it); NULL when there is none.
+ */
+static const json_t *
+print_occurrence_of(const struct cmd_call *call, const json_t *r)
+{
+	const json_t	*v, *o;
+	const char	*zone, *text;
+	char		 err[256], utc[32];
+	int64_t		 t;
+	size_t		 i;
+
+	v = json_object_get(call->args, "occurrence");
+	if (!json_is_string(v) || (zone = print_zone(r)) == NULL)
+		return NULL;
+	if (tz_parse(json_string_value(v), zone, 0, "occurrence", &t, NULL,
+	    0, err, sizeof err) == -1)
+		return NULL;
+	tz_format_utc(t, utc, sizeof utc);
+	json_array_foreach(json_object_get(r, "occurrences"), i, o) {
+		text = json_string_value(json_object_get(o, "occurrence"));
+		if (text != NULL && strcmp(text, utc) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * "session 3 occurrence 2027-03-24 15:00 CET VERB: Title, now 2027-03-25
+ * 16:00 CET (Europe/Berlin)" for --occurrence, else the session's line.
+ */
+static int
+print_occurrence_line(const struct cmd_call *call, const json_t *r,
+    const char *verb, FILE *out, char *err, size_t errlen)
+{
+	const json_t	*o, *titled;
+	const char	*zone;
+	char		 a[PRINT_CELL], b[1024], c[PRINT_CELL],
+			 d[PRINT_CELL];
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	if ((o = print_occurrence_of(call, r)) == NULL)
+		return print_session_line(r, verb, out, err, errlen);
+	zone = print_zone(r);
+	titled = json_is_string(json_object_get(o, "title")) ? o : r;
+	print_time(o, "occurrence", zone, c, sizeof c);
+	print_time(o, "start", zone, d, sizeof d);
+	if (strcmp(c, d) == 0)
+		output_line(out, "session %s occurrence %s %s: %s (%s)",
+		    print_s(r, "id", a, sizeof a), c, verb,
+		    print_s(titled, "title", b, sizeof b), zone);
+	else
+		output_line(out, "session %s occurrence %s %s: %s, now %s (%s)",
+		    print_s(r, "id", a, sizeof a), c, verb,
+		    print_s(titled, "title", b, sizeof b), d, zone);
+	return 0;
+}
+
 /* session update: one confirming line. */
 int
 print_session_updated(const struct cmd_call *call, const json_t *r,
     FILE *out, char *err, size_t errlen)
 {
-	(void)call;
-	return print_session_line(r, "updated", out, err, errlen);
+	return print_occurrence_line(call, r, "updated", out, err, errlen);
 }
 
 /* session cancel: one confirming line. */
@@ -500,8 +564,7 @@ int
 print_session_cancelled(const struct cmd_call *call, const json_t *r,
     FILE *out, char *err, size_t errlen)
 {
-	(void)call;
-	return print_session_line(r, "cancelled", out, err, errlen);
+	return print_occurrence_line(call, r, "cancelled", out, err, errlen);
 }
 
 /* "12", "12/30" with a capacity, "30/30 +4" with a waitlist. */
@@ -531,25 +594,204 @@ print_enrolled(const json_t *s, char *buf, size_t len)
 	return buf;
 }
 
-/* session show: key: value lines and the enrollments. */
+/* A capacity: "unlimited" for 0. */
+static const char *
+print_capacity(const json_t *obj, char *buf, size_t len)
+{
+	const json_t	*cap = json_object_get(obj, "capacity");
+
+	if (json_is_integer(cap) && json_integer_value(cap) == 0)
+		return "unlimited";
+	return output_text(cap, buf, len);
+}
+
+/* An enrollment's state: "enrolled" or "waiting, position 2". */
+static const char *
+print_enrollment_state(const json_t *e, char *buf, size_t len)
+{
+	const json_t	*state, *pos;
+
+	state = json_object_get(e, "state");
+	pos = json_object_get(e, "position");
+	if (json_is_string(state) &&
+	    strcmp(json_string_value(state), "waitlisted") == 0) {
+		if (json_is_integer(pos))
+			snprintf(buf, len, "waiting, position %"
+			    JSON_INTEGER_FORMAT, json_integer_value(pos));
+		else
+			snprintf(buf, len, "waiting");
+		return buf;
+	}
+	return output_text(state, buf, len);
+}
+
+/* A blank line and a heading before a table. */
+static void
+print_heading(FILE *out, const char *heading)
+{
+	fprintf(out, "\n%s:\n", heading);
+}
+
+/* What became of one reminder, for a human. */
+static const char *
+print_reminder_state(const json_t *rm, char *buf, size_t len)
+{
+	const json_t	*state, *n;
+
+	state = json_object_get(rm, "state");
+	if (!json_is_string(state))
+		return output_text(state, buf, len);
+	if (strcmp(json_string_value(state), "sent") == 0) {
+		n = json_object_get(rm, "recipients");
+		if (json_is_integer(n))
+			snprintf(buf, len, "sent to %" JSON_INTEGER_FORMAT,
+			    json_integer_value(n));
+		else
+			snprintf(buf, len, "sent");
+		return buf;
+	}
+	if (strcmp(json_string_value(state), "missed") == 0)
+		return "not sent: its time had passed when the session was "
+		    "created or changed";
+	if (strcmp(json_string_value(state), "expired") == 0)
+		return "not sent: the session had started before it could go "
+		    "out";
+	return json_string_value(state);
+}
+
+/* The reminder schedule of session r; a start column for a series. */
+static int
+print_reminders(const json_t *r, FILE *out, char *err, size_t errlen)
+{
+	static const struct output_column cols[] = {
+		{ "START", 0, 0 }, { "REMINDER", 0, 0 }, { "DUE", 0, 0 },
+		{ "STATE", 0, 0 },
+	};
+	struct output_table	*t;
+	const json_t		*rs, *rm;
+	const char		*zone, *cells[4];
+	char			 buf[4][PRINT_CELL], before[PRINT_CELL];
+	size_t			 i, skip;
+	int			 failed = 0;
+
+	rs = json_object_get(r, "reminder_schedule");
+	if (!json_is_array(rs) || json_array_size(rs) == 0)
+		return 0;
+	zone = print_zone(r);
+	skip = json_is_string(json_object_get(r, "rrule")) ? 0 : 1;
+	print_heading(out, "Reminders");
+	t = output_table_new(cols + skip, 4 - skip);
+	json_array_foreach(rs, i, rm) {
+		if (t == NULL)
+			break;
+		cells[0] = print_time(rm, "starts", zone, buf[0],
+		    sizeof buf[0]);
+		snprintf(buf[1], sizeof buf[1], "%s before",
+		    print_minutes(rm, "before", before, sizeof before));
+		cells[1] = buf[1];
+		cells[2] = print_time(rm, "due", zone, buf[2], sizeof buf[2]);
+		cells[3] = print_reminder_state(rm, buf[3], sizeof buf[3]);
+		failed |= output_table_add(t, cells + skip) == -1;
+	}
+	return print_table(t, failed, out, err, errlen);
+}
+
+/* The changed and cancelled occurrences of a series. */
+static int
+print_occurrences(const json_t *r, FILE *out, char *err, size_t errlen)
+{
+	static const struct output_column cols[] = {
+		{ "OCCURRENCE", 0, 0 }, { "START", 0, 0 },
+		{ "DURATION", 0, 1 }, { "TITLE", 50, 0 }, { "STATUS", 60, 0 },
+	};
+	struct output_table	*t;
+	const json_t		*os, *o, *titled;
+	const char		*zone, *cells[5];
+	char			 buf[5][PRINT_CELL], text[1024];
+	size_t			 i;
+	int			 failed = 0;
+
+	os = json_object_get(r, "occurrences");
+	if (!json_is_array(os) || json_array_size(os) == 0)
+		return 0;
+	zone = print_zone(r);
+	print_heading(out, "Changed occurrences");
+	t = output_table_new(cols, 5);
+	json_array_foreach(os, i, o) {
+		if (t == NULL)
+			break;
+		titled = json_is_string(json_object_get(o, "title")) ? o : r;
+		cells[0] = print_time(o, "occurrence", zone, buf[0],
+		    sizeof buf[0]);
+		cells[1] = print_time(o, "start", zone, buf[1], sizeof buf[1]);
+		cells[2] = print_minutes(o, "duration", buf[2], sizeof buf[2]);
+		cells[3] = print_s(titled, "title", buf[3], sizeof buf[3]);
+		cells[4] = print_s(o, "status", buf[4], sizeof buf[4]);
+		if (json_is_string(json_object_get(o, "cancel_reason"))) {
+			snprintf(text, sizeof text, "%s: %s", cells[4],
+			    json_string_value(json_object_get(o,
+			    "cancel_reason")));
+			cells[4] = text;
+		}
+		failed |= output_table_add(t, cells) == -1;
+	}
+	return print_table(t, failed, out, err, errlen);
+}
+
+/* The people of a session or course (en): enrolled, then waiting. */
+static int
+print_enrollments(const json_t *en, int course, FILE *out, char *err,
+    size_t errlen)
+{
+	static const struct output_column scols[] = {
+		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "EMAIL", 40, 0 },
+		{ "STATE", 0, 0 }, { "RSVP", 0, 0 }, { "ATTENDANCE", 0, 0 },
+	};
+	static const struct output_column ccols[] = {
+		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "EMAIL", 40, 0 },
+		{ "STATE", 0, 0 }, { "ORGANIZATION", 30, 0 },
+		{ "COMPLETED", 0, 0 },
+	};
+	struct output_table	*t;
+	const json_t		*e;
+	const char		*cells[6];
+	char			 buf[6][PRINT_CELL];
+	size_t			 i;
+	int			 failed = 0;
+
+	if (!json_is_array(en) || json_array_size(en) == 0)
+		return 0;
+	print_heading(out, "People");
+	t = output_table_new(course ? ccols : scols, 6);
+	json_array_foreach(en, i, e) {
+		if (t == NULL)
+			break;
+		cells[0] = print_s(e, "person", buf[0], sizeof buf[0]);
+		cells[1] = print_s(e, "name", buf[1], sizeof buf[1]);
+		cells[2] = print_s(e, "email", buf[2], sizeof buf[2]);
+		cells[3] = print_enrollment_state(e, buf[3], sizeof buf[3]);
+		if (course) {
+			cells[4] = print_s(e, "organization", buf[4],
+			    sizeof buf[4]);
+			cells[5] = print_time(e, "completed",
+			    tz_system_zone(), buf[5], sizeof buf[5]);
+		} else {
+			cells[4] = print_s(e, "rsvp", buf[4], sizeof buf[4]);
+			cells[5] = print_s(e, "attendance", buf[5],
+			    sizeof buf[5]);
+		}
+		failed |= output_table_add(t, cells) == -1;
+	}
+	return print_table(t, failed, out, err, errlen);
+}
+
+/* session show: key: value lines, reminders, occurrences, people. */
 int
 print_session(const struct cmd_call *call, const json_t *r, FILE *out,
     char *err, size_t errlen)
 {
-	static const struct output_column cols[] = {
-		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "EMAIL", 40, 0 },
-		{ "STATE", 0, 0 }, { "WAIT", 0, 1 }, { "RSVP", 0, 0 },
-		{ "ATTENDANCE", 0, 0 },
-	};
-	static const char *const ekeys[] = { "person", "name", "email",
-	    "state", "position", "rsvp", "attendance" };
-	struct output_table	*t;
-	const json_t		*en, *e, *cap;
-	const char		*zone, *cells[7];
-	char			 a[PRINT_CELL], buf[7][PRINT_CELL],
-			 text[4096];
-	size_t			 i, k;
-	int			 failed = 0;
+	const char	*zone;
+	char		 a[PRINT_CELL], text[4096];
 
 	(void)call;
 	if (print_want_object(r, err, errlen) == -1)
@@ -577,10 +819,8 @@ print_session(const struct cmd_call *call, const json_t *r, FILE *out,
 	    sizeof text));
 	output_kv(out, PRINT_KEYW, "description", print_s(r, "description",
 	    text, sizeof text));
-	cap = json_object_get(r, "capacity");
-	output_kv(out, PRINT_KEYW, "capacity", json_is_integer(cap) &&
-	    json_integer_value(cap) == 0 ? "unlimited" :
-	    output_text(cap, a, sizeof a));
+	output_kv(out, PRINT_KEYW, "capacity", print_capacity(r, a,
+	    sizeof a));
 	output_kv(out, PRINT_KEYW, "enrolled", print_s(r, "enrolled", a,
 	    sizeof a));
 	output_kv(out, PRINT_KEYW, "waitlisted", print_s(r, "waitlisted", a,
@@ -599,42 +839,63 @@ print_session(const struct cmd_call *call, const json_t *r, FILE *out,
 	    a, sizeof a));
 	output_kv(out, PRINT_KEYW, "updated", print_time(r, "updated", zone,
 	    a, sizeof a));
-	en = json_object_get(r, "enrollments");
-	if (!json_is_array(en) || json_array_size(en) == 0)
-		return 0;
-	fputs("\n", out);
-	t = output_table_new(cols, 7);
-	json_array_foreach(en, i, e) {
-		if (t == NULL)
-			break;
-		for (k = 0; k < 7; k++)
-			cells[k] = print_s(e, ekeys[k], buf[k], sizeof buf[k]);
-		failed |= output_table_add(t, cells) == -1;
-	}
-	return print_table(t, failed, out, err, errlen);
+	if (print_reminders(r, out, err, errlen) == -1 ||
+	    print_occurrences(r, out, err, errlen) == -1)
+		return -1;
+	return print_enrollments(json_object_get(r, "enrollments"), 0, out,
+	    err, errlen);
 }
 
-/* session ls: a table with local start times. */
-int
-print_sessions(const struct cmd_call *call, const json_t *r, FILE *out,
-    char *err, size_t errlen)
+/*
+ * What sets an occurrence of a series apart (session.list with expand):
+ * "moved from 2027-03-24 15:00 CET", "cancelled: reason".
+ */
+static const char *
+print_occurrence_note(const json_t *s, char *buf, size_t len)
+{
+	const json_t	*occ, *start, *reason;
+	const char	*status;
+	char		 when[PRINT_CELL];
+	size_t		 used = 0;
+	int		 n;
+
+	buf[0] = '\0';
+	occ = json_object_get(s, "occurrence");
+	start = json_object_get(s, "start");
+	if (json_is_string(occ) && json_is_string(start) &&
+	    strcmp(json_string_value(occ), json_string_value(start)) != 0) {
+		n = snprintf(buf, len, "moved from %s", print_local(
+		    json_string_value(occ), print_zone(s), when, sizeof when));
+		if (n > 0)
+			used = (size_t)n < len ? (size_t)n : len - 1;
+	}
+	status = json_string_value(json_object_get(s, "status"));
+	reason = json_object_get(s, "cancel_reason");
+	if (status != NULL && strcmp(status, "cancelled") == 0 &&
+	    json_is_string(reason) && used < len)
+		snprintf(buf + used, len - used, "%sreason: %s",
+		    used > 0 ? "; " : "", json_string_value(reason));
+	return buf[0] != '\0' ? buf : "-";
+}
+
+/* A table of sessions; with note, a column that tells occurrences apart. */
+static int
+print_sessions_table(const json_t *r, int note, FILE *out, char *err,
+    size_t errlen)
 {
 	static const struct output_column cols[] = {
 		{ "ID", 0, 1 }, { "START", 0, 0 }, { "TZ", 0, 0 },
 		{ "DURATION", 0, 1 }, { "KIND", 0, 0 }, { "TITLE", 50, 0 },
-		{ "ENROLLED", 0, 1 }, { "STATUS", 0, 0 },
+		{ "ENROLLED", 0, 1 }, { "STATUS", 0, 0 }, { "NOTE", 60, 0 },
 	};
 	struct output_table	*t;
 	const json_t		*s;
-	const char		*cells[8];
-	char			 buf[8][PRINT_CELL];
+	const char		*cells[9];
+	char			 buf[8][PRINT_CELL], text[1024];
 	size_t			 i;
 	int			 failed = 0;
 
-	(void)call;
-	if (print_want_array(r, err, errlen) == -1)
-		return -1;
-	t = output_table_new(cols, 8);
+	t = output_table_new(cols, note ? 9 : 8);
 	json_array_foreach(r, i, s) {
 		if (t == NULL)
 			break;
@@ -647,6 +908,169 @@ print_sessions(const struct cmd_call *call, const json_t *r, FILE *out,
 		cells[5] = print_s(s, "title", buf[5], sizeof buf[5]);
 		cells[6] = print_enrolled(s, buf[6], sizeof buf[6]);
 		cells[7] = print_s(s, "status", buf[7], sizeof buf[7]);
+		cells[8] = note ? print_occurrence_note(s, text, sizeof text) :
+		    NULL;
+		failed |= output_table_add(t, cells) == -1;
+	}
+	return print_table(t, failed, out, err, errlen);
+}
+
+/* session ls: a table with local start times; --expand adds notes. */
+int
+print_sessions(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	if (print_want_array(r, err, errlen) == -1)
+		return -1;
+	return print_sessions_table(r, json_is_true(json_object_get(
+	    call->args, "expand")), out, err, errlen);
+}
+
+/* "course 1 VERB: Title, 2027-02-01 to 2027-02-28" */
+static int
+print_course_line(const json_t *r, const char *verb, FILE *out, char *err,
+    size_t errlen)
+{
+	char	a[PRINT_CELL], b[1024], c[PRINT_CELL], d[PRINT_CELL];
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	output_line(out, "course %s %s: %s, %s to %s",
+	    print_s(r, "id", a, sizeof a), verb,
+	    print_s(r, "title", b, sizeof b),
+	    print_s(r, "first_day", c, sizeof c),
+	    print_s(r, "last_day", d, sizeof d));
+	return 0;
+}
+
+/* course add: one confirming line. */
+int
+print_course_added(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	(void)call;
+	return print_course_line(r, "added", out, err, errlen);
+}
+
+/* course update: one confirming line. */
+int
+print_course_updated(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	(void)call;
+	return print_course_line(r, "updated", out, err, errlen);
+}
+
+/* course cancel: one confirming line; its meetings went with it. */
+int
+print_course_cancelled(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	const json_t	*m;
+
+	(void)call;
+	if (print_course_line(r, "cancelled", out, err, errlen) == -1)
+		return -1;
+	m = json_object_get(r, "meetings");
+	if (json_is_integer(m) && json_integer_value(m) > 0)
+		output_line(out, "its scheduled meetings were cancelled too");
+	return 0;
+}
+
+/* course show: key: value lines, the meetings and the people. */
+int
+print_course(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	const int	 w = PRINT_COURSE_KEYW;
+	const json_t	*rc, *ss;
+	const char	*zone;
+	char		 a[PRINT_CELL], b[PRINT_CELL], text[4096];
+
+	(void)call;
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	zone = tz_system_zone();
+	output_kv(out, w, "id", print_s(r, "id", a, sizeof a));
+	output_kv(out, w, "title", print_s(r, "title", text,
+	    sizeof text));
+	output_kv(out, w, "status", print_s(r, "status", a,
+	    sizeof a));
+	if (json_is_string(json_object_get(r, "cancel_reason")))
+		output_kv(out, w, "reason", print_s(r,
+		    "cancel_reason", text, sizeof text));
+	output_kv(out, w, "first day", print_s(r, "first_day", a,
+	    sizeof a));
+	output_kv(out, w, "last day", print_s(r, "last_day", a,
+	    sizeof a));
+	output_kv(out, w, "provider", print_s(r, "provider", text,
+	    sizeof text));
+	output_kv(out, w, "hours", print_s(r, "hours", a, sizeof a));
+	rc = json_object_get(r, "counts_for_recertification");
+	output_kv(out, w, "recertification", !json_is_boolean(rc) ?
+	    "-" : json_is_true(rc) ? "counts" : "does not count");
+	output_kv(out, w, "capacity", print_capacity(r, a,
+	    sizeof a));
+	output_kv(out, w, "enrolled", print_s(r, "enrolled", a,
+	    sizeof a));
+	output_kv(out, w, "waitlisted", print_s(r, "waitlisted", a,
+	    sizeof a));
+	output_kv(out, w, "meetings", print_s(r, "meetings", a,
+	    sizeof a));
+	output_kv(out, w, "description", print_s(r, "description",
+	    text, sizeof text));
+	output_kv(out, w, "uid", print_s(r, "uid", text,
+	    sizeof text));
+	output_kv(out, w, "sequence", print_s(r, "sequence", a,
+	    sizeof a));
+	output_kv(out, w, "created", print_time(r, "created", zone,
+	    a, sizeof a));
+	output_kv(out, w, "updated", print_time(r, "updated", zone,
+	    b, sizeof b));
+	ss = json_object_get(r, "sessions");
+	if (json_is_array(ss) && json_array_size(ss) > 0) {
+		print_heading(out, "Meetings");
+		if (print_sessions_table(ss, 0, out, err, errlen) == -1)
+			return -1;
+	}
+	return print_enrollments(json_object_get(r, "enrollments"), 1, out,
+	    err, errlen);
+}
+
+/* course ls: a table. */
+int
+print_courses(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	static const struct output_column cols[] = {
+		{ "ID", 0, 1 }, { "FIRST DAY", 0, 0 }, { "LAST DAY", 0, 0 },
+		{ "HOURS", 0, 1 }, { "TITLE", 50, 0 }, { "PROVIDER", 30, 0 },
+		{ "ENROLLED", 0, 1 }, { "MEETINGS", 0, 1 },
+		{ "STATUS", 0, 0 },
+	};
+	struct output_table	*t;
+	const json_t		*c;
+	const char		*cells[9];
+	char			 buf[9][PRINT_CELL];
+	size_t			 i;
+	int			 failed = 0;
+
+	(void)call;
+	if (print_want_array(r, err, errlen) == -1)
+		return -1;
+	t = output_table_new(cols, 9);
+	json_array_foreach(r, i, c) {
+		if (t == NULL)
+			break;
+		cells[0] = print_s(c, "id", buf[0], sizeof buf[0]);
+		cells[1] = print_s(c, "first_day", buf[1], sizeof buf[1]);
+		cells[2] = print_s(c, "last_day", buf[2], sizeof buf[2]);
+		cells[3] = print_s(c, "hours", buf[3], sizeof buf[3]);
+		cells[4] = print_s(c, "title", buf[4], sizeof buf[4]);
+		cells[5] = print_s(c, "provider", buf[5], sizeof buf[5]);
+		cells[6] = print_enrolled(c, buf[6], sizeof buf[6]);
+		cells[7] = print_s(c, "meetings", buf[7], sizeof buf[7]);
+		cells[8] = print_s(c, "status", buf[8], sizeof buf[8]);
 		failed |= output_table_add(t, cells) == -1;
 	}
 	return print_table(t, failed, out, err, errlen);

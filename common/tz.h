@@ -1,8 +1,12 @@
 /*
- * tz.h -- time zones and instants; pure, shared by daemon and client.
+ * tz.h -- time zones and instants; shared by daemon and client.
  *
- * Uses libical's built-in zones, which Debian's libical reads from the
- * system's tzdata (/usr/share/zoneinfo).
+ * Zones are read from the system's TZif files ($TZDIR, by default
+ * /usr/share/zoneinfo) by tz.c itself: libical's zones cost the daemon
+ * ~3 MiB of ICU, and glibc's reader serves only the process-wide TZ.
+ * A zone is read once and kept. Not thread-safe: call the zone functions
+ * from one thread (the daemon's main thread); tz_format_utc,
+ * tz_parse_utc and tz_days_from_civil keep no state.
  */
 #ifndef TZ_H
 #define TZ_H
@@ -11,7 +15,10 @@
 #include <stdint.h>
 #include <time.h>
 
-/* 1 if name is a known IANA zone ("Europe/Moscow", "UTC"), else 0. */
+/*
+ * 1 if name is a known IANA zone ("Europe/Moscow", "UTC"), else 0: a
+ * file of that name that is missing, unreadable or malformed is unknown.
+ */
 int tz_valid(const char *name);
 
 /*

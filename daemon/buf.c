@@ -13,18 +13,18 @@
 
 #include "buf.h"
 
-/* Append n octets of p. */
-void
-buf_add(struct buf *b, const char *p, size_t n)
+/* Make room for n more octets (and the NUL). */
+int
+buf_reserve(struct buf *b, size_t n)
 {
 	char	*ns;
 	size_t	 cap;
 
 	if (b->failed)
-		return;
+		return -1;
 	if (n > SIZE_MAX / 2 - b->len - 1) {
 		b->failed = 1;
-		return;
+		return -1;
 	}
 	if (b->len + n + 1 > b->cap) {
 		cap = b->cap == 0 ? 256 : b->cap;
@@ -32,11 +32,23 @@ buf_add(struct buf *b, const char *p, size_t n)
 			cap *= 2;
 		if ((ns = realloc(b->s, cap)) == NULL) {
 			b->failed = 1;
-			return;
+			return -1;
 		}
 		b->s = ns;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+/* Append n octets of p. */
+void
+buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->failed)
+		return;
+	if ((n > SIZE_MAX / 2 - b->len - 1 || b->len + n + 1 > b->cap) &&
+	    buf_reserve(b, n) == -1)
+		return;
 	if (n > 0)
 		memcpy(b->s + b->len, p, n);
 	b->len += n;

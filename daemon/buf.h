@@ -19,6 +19,8 @@ struct buf {
 
 /* Append n octets of p. */
 void buf_add(struct buf *b, const char *p, size_t n);
+/* Make room for n more octets; 0, or -1 (and b failed). */
+int buf_reserve(struct buf *b, size_t n);
 /* Append the string s. */
 void buf_str(struct buf *b, const char *s);
 /* Append a short formatted piece (under 512 octets; longer fails b). */

@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <libical/ical.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "csvimport.h"
@@ -31,7 +32,9 @@
 #include "log.h"
 #include "notify.h"
 #include "proto.h"
+#include "remind.h"
 #include "request.h"
+#include "series.h"
 #include "server.h"
 #include "store.h"
 #include "tz.h"
@@ -51,6 +54,11 @@
 #define COMMANDS_CAPACITY_MAX		1000000
 #define COMMANDS_REMINDER_MAX		525600	/* minutes: one year */
 #define COMMANDS_RRULE_MAX		500
+#define COMMANDS_HOURS_MAX		10000
+#define COMMANDS_ICAL_MAX		(256 * 1024)	/* a REPLY's text */
+#define COMMANDS_UID_MAX		255
+#define COMMANDS_EXPAND_DAYS		90	/* session.list expand window */
+#define COMMANDS_EXPAND_MAX_DAYS	366
 
 struct commands_arg {
 	const char	*name;
@@ -601,9 +609,40 @@ commands_check_session(struct commands_ctx *ctx, json_t *args)
 	return LECTERN_OK;
 }
 
+/* "You are on the waiting list (position N)" to those just waitlisted. */
+static enum lectern_error
+commands_waitlist_notify(struct commands_ctx *ctx, int course, int64_t target,
+    const int64_t *people, size_t n, const int *outcomes,
+    const int64_t *positions)
+{
+	enum lectern_error	 code;
+	int64_t			*who, *pos;
+	size_t			 i, k = 0;
+
+	if ((who = calloc(n, sizeof *who)) == NULL ||
+	    (pos = calloc(n, sizeof *pos)) == NULL)
+		log_fatal("commands: out of memory");
+	for (i = 0; i < n; i++) {
+		if (outcomes[i] == STORE_WAITLISTED) {
+			who[k] = people[i];
+			pos[k++] = positions[i];
+		}
+	}
+	if (course)
+		code = notify_course(target, MAIL_COURSE_WAITLIST, who, pos, k,
+		    NULL, ctx->now, ctx->err, sizeof ctx->err);
+	else
+		code = notify_waitlist(target, who, pos, k, ctx->now,
+		    ctx->err, sizeof ctx->err);
+	free(who);
+	free(pos);
+	return code;
+}
+
 /*
  * Enroll people in a session and queue an invitation for each one newly
- * enrolled (not for those waitlisted or already there).
+ * enrolled, a waitlist notice for each one waitlisted (nothing for those
+ * already there).
  */
 static enum lectern_error
 commands_session_enroll(struct commands_ctx *ctx, int64_t session,
@@ -626,6 +665,9 @@ commands_session_enroll(struct commands_ctx *ctx, int64_t session,
 	code = notify_session(session, MAIL_INVITE, fresh, k, NULL, ctx->now,
 	    ctx->err, sizeof ctx->err);
 	free(fresh);
+	if (code == LECTERN_OK)
+		code = commands_waitlist_notify(ctx, 0, session, people, n,
+		    outcomes, positions);
 	return code;
 }
 
@@ -675,6 +717,10 @@ commands_promote(struct commands_ctx *ctx, int course, int64_t target,
 			log_fatal("commands: out of memory");
 		json_array_foreach(mine, i, v)
 			ids[i] = json_integer_value(json_object_get(v, "id"));
+		if (course && (code = notify_course(target,
+		    MAIL_COURSE_INVITE, ids, NULL, n, NULL, ctx->now, ctx->err,
+		    sizeof ctx->err)) != LECTERN_OK)
+			goto fail;
 		if (course)
 			code = commands_course_fanout(ctx, target, ids, n);
 		else
@@ -738,6 +784,12 @@ commands_leave(struct commands_ctx *ctx, int course, int64_t target,
 		code = commands_session_unenroll(ctx, target, person, removed);
 	if (code != LECTERN_OK || !*removed)
 		return code;
+	/* The course's own entry leaves their calendar (a higher SEQUENCE). */
+	if (course && ((code = store_course_bump(target, ctx->now, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK || (code = notify_course(target,
+	    MAIL_COURSE_CANCEL, &person, NULL, 1, NULL, ctx->now, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK))
+		return code;
 	if (course) {
 		/* Leaving a course means leaving its live sessions too. */
 		if ((code = store_course_sessions(target, &sessions, &ns,
@@ -766,6 +818,8 @@ commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	struct timespec		 now;
 	enum lectern_error	 code;
 	json_t			*o, *ob, *ds, *nd;
+	int64_t			 next, rnext;
+	char			 when[32];
 
 	(void)args;
 	if ((code = store_counts(&c, ctx->err, sizeof ctx->err)) != LECTERN_OK)
@@ -786,10 +840,26 @@ commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	commands_set(ob, "failed", json_integer(c.failed));
 	commands_set(ob, "expired", json_integer(c.expired));
 	commands_set(o, "outbox", ob);
-	/* The earliest job: for now the next delivery attempt. */
+	/* The earliest job: a delivery attempt or a reminder. */
 	ds = delivery_status();
 	nd = json_object_get(ds, "next_attempt");
-	commands_set(o, "next_due", nd != NULL ? json_incref(nd) : json_null());
+	if (nd == NULL || tz_parse_utc(json_string_value(nd), &next) == -1)
+		next = 0;
+	if (store_remind_next(&rnext, ctx->err, sizeof ctx->err) !=
+	    LECTERN_OK)
+		rnext = 0;
+	if (rnext != 0 && (next == 0 || rnext < next))
+		next = rnext;
+	if (next != 0) {
+		tz_format_utc(next, when, sizeof when);
+		commands_set(o, "next_due", json_string(when));
+	} else
+		commands_set(o, "next_due", json_null());
+	if (rnext != 0) {
+		tz_format_utc(rnext, when, sizeof when);
+		commands_set(o, "next_reminder", json_string(when));
+	} else
+		commands_set(o, "next_reminder", json_null());
 	commands_set(o, "delivery", ds);
 	commands_set(o, "timezone", json_string(commands_zone()));
 	commands_set(o, "clients", json_integer((json_int_t)server_clients()));
@@ -1505,6 +1575,37 @@ commands_session_join_course(struct commands_ctx *ctx, int64_t session,
 	return code;
 }
 
+/* The session as a reply: its fields, reminders, enrollments if asked. */
+static enum lectern_error
+commands_session_result(struct commands_ctx *ctx, int64_t id, int detail,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	json_t			*rs = NULL;
+
+	code = store_session_get(id, detail, result, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return code;
+	if ((code = store_remind_list(id, &rs, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK) {
+		json_decref(*result);
+		*result = NULL;
+		return code;
+	}
+	commands_set(*result, "reminder_schedule", rs);
+	if (!json_is_null(json_object_get(*result, "rrule"))) {
+		if ((code = store_occurrence_list(id, &rs, ctx->err,
+		    sizeof ctx->err)) != LECTERN_OK) {
+			json_decref(*result);
+			*result = NULL;
+			return code;
+		}
+		commands_set(*result, "occurrences", rs);
+	}
+	return LECTERN_OK;
+}
+
 static enum lectern_error
 commands_session_add_cb(struct commands_ctx *ctx, json_t *args,
     json_t **result)
@@ -1563,7 +1664,10 @@ commands_session_add_cb(struct commands_ctx *ctx, json_t *args,
 	    (code = commands_session_join_course(ctx, id, s.course_id)) !=
 	    LECTERN_OK)
 		goto fail;
-	code = store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
+	if ((code = remind_sync(id, ctx->now, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		goto fail;
+	code = commands_session_result(ctx, id, 0, result);
 fail:
 	free(reminders);
 	return code;
@@ -1613,6 +1717,170 @@ static const char *const commands_required_fields[] = { "kind", "title",
 	"start", "duration", "tz", NULL };
 
 static enum lectern_error
+commands_no_clear(struct commands_ctx *ctx, json_t *args)
+{
+	const char *const	*k;
+
+	for (k = commands_required_fields; *k != NULL; k++) {
+		if (json_is_null(json_object_get(args, *k)))
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    *k, "%s: cannot be cleared", *k);
+	}
+	return LECTERN_OK;
+}
+
+/* The occurrence of occ (series_occurrences) whose original start is rid. */
+static json_t *
+commands_find_occurrence(json_t *occ, int64_t rid)
+{
+	json_t	*v;
+	size_t	 i;
+	int64_t	 t;
+
+	json_array_foreach(occ, i, v) {
+		if (tz_parse_utc(json_string_value(json_object_get(v,
+		    "occurrence")), &t) == 0 && t == rid)
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * The text an occurrence keeps of its own for key: the new value if args
+ * has one (null: as the series), else what it had if that differs from
+ * the series; NULL means "as the series".
+ */
+static const char *
+commands_own(json_t *args, json_t *occ, json_t *series, const char *key)
+{
+	const char	*v;
+
+	if (commands_has(args, key))
+		return commands_str(args, key);
+	v = json_string_value(json_object_get(occ, key));
+	if (commands_same(v, json_string_value(json_object_get(series, key))))
+		return NULL;
+	return v;
+}
+
+/* Fields of a series that one occurrence cannot have of its own. */
+static const char *const commands_series_fields[] = { "kind", "tz",
+	"capacity", "reminders", "course", "rrule", NULL };
+
+/*
+ * session.update or session.cancel (cancel) of one occurrence of a
+ * series: the occurrence gets its own row (start, duration, texts,
+ * status) and a higher SEQUENCE, and everyone enrolled a REQUEST or
+ * CANCEL for it alone (RECURRENCE-ID).
+ */
+static enum lectern_error
+commands_occurrence_change(struct commands_ctx *ctx, json_t *args,
+    int cancel, json_t **result)
+{
+	struct store_occurrence	 o;
+	enum lectern_error	 code;
+	json_t			*cur = NULL, *ovs = NULL, *occ = NULL, *it;
+	const char *const	*k;
+	const char		*zone, *st;
+	char			 local[64], olocal[64];
+	int64_t			 id = 0, rid, seq;
+
+	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
+	    LECTERN_OK)
+		return code;
+	if (json_is_null(json_object_get(cur, "rrule"))) {
+		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "occurrence", "occurrence: session %" PRId64 " does not "
+		    "repeat", id);
+		goto fail;
+	}
+	for (k = commands_series_fields; !cancel && *k != NULL; k++) {
+		if (commands_has(args, *k)) {
+			code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    *k, "%s: belongs to the whole series; change it "
+			    "without occurrence", *k);
+			goto fail;
+		}
+	}
+	if (!cancel && ((code = commands_check_session(ctx, args)) !=
+	    LECTERN_OK || (code = commands_no_clear(ctx, args)) != LECTERN_OK))
+		goto fail;
+	zone = json_string_value(json_object_get(cur, "tz"));
+	if (tz_parse(commands_str(args, "occurrence"), zone, 0, "occurrence",
+	    &rid, olocal, sizeof olocal, ctx->err, sizeof ctx->err) == -1) {
+		code = commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "occurrence");
+		goto fail;
+	}
+	/* It must be one of the series' own occurrences. */
+	if ((code = store_occurrence_list(id, &ovs, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK)
+		goto fail;
+	if ((occ = series_occurrences(cur, ovs, rid - 400LL * 86400,
+	    rid + 400LL * 86400, ctx->err, sizeof ctx->err)) == NULL) {
+		code = LECTERN_E_INTERNAL;
+		goto fail;
+	}
+	it = commands_find_occurrence(occ, rid);
+	if (it == NULL) {
+		code = commands_error(ctx, LECTERN_E_NOT_FOUND, "occurrence",
+		    "occurrence: session %" PRId64 " has no occurrence "
+		    "starting %s (%s)", id, olocal, zone);
+		goto fail;
+	}
+	if (commands_same(json_string_value(json_object_get(it, "status")),
+	    "cancelled")) {
+		code = commands_error(ctx, LECTERN_E_CONFLICT, "occurrence",
+		    "occurrence %s of session %" PRId64 " is cancelled",
+		    olocal, id);
+		goto fail;
+	}
+
+	memset(&o, 0, sizeof o);
+	o.recurrence_id = rid;
+	tz_parse_utc(json_string_value(json_object_get(it, "start")),
+	    &o.start_utc);
+	o.start_local = json_string_value(json_object_get(it, "local_start"));
+	o.duration = json_integer_value(json_object_get(it, "duration"));
+	/* Texts of its own only where it differs from the series. */
+	o.title = commands_own(args, it, cur, "title");
+	o.description = commands_own(args, it, cur, "description");
+	o.location = commands_own(args, it, cur, "location");
+	o.url = commands_own(args, it, cur, "url");
+	if (!cancel && (st = commands_str(args, "start")) != NULL) {
+		if (tz_parse(st, zone, 0, "start", &o.start_utc, local,
+		    sizeof local, ctx->err, sizeof ctx->err) == -1) {
+			code = commands_field(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "start");
+			goto fail;
+		}
+		o.start_local = local;
+	}
+	if (!cancel && commands_has(args, "duration"))
+		o.duration = json_integer_value(json_object_get(args,
+		    "duration"));
+	seq = json_integer_value(json_object_get(it, "sequence"));
+	o.sequence = seq + 1;
+	o.cancelled = cancel;
+	o.cancel_reason = cancel ? commands_str(args, "reason") : NULL;
+	if ((code = store_occurrence_put(id, &o, ctx->now, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK)
+		goto fail;
+	code = notify_occurrence_all(id, rid, cancel ? MAIL_CANCEL :
+	    MAIL_UPDATE, o.cancel_reason, ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code == LECTERN_OK)
+		code = remind_sync(id, ctx->now, ctx->err, sizeof ctx->err);
+	if (code == LECTERN_OK)
+		code = commands_session_result(ctx, id, 0, result);
+fail:
+	json_decref(occ);
+	json_decref(ovs);
+	json_decref(cur);
+	return code;
+}
+
+static enum lectern_error
 commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
     json_t **result)
 {
@@ -1622,23 +1890,19 @@ commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
 	char			 local[64];
 	char			*reminders = NULL;
 	const char		*start;
-	const char *const	*k;
 	int64_t			 id = 0, cur_start, cur_course, capacity;
 	int			 bump;
 
+	if (commands_has(args, "occurrence"))
+		return commands_occurrence_change(ctx, args, 0, result);
 	memset(&s, 0, sizeof s);
 	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	if ((code = commands_check_session(ctx, args)) != LECTERN_OK)
 		goto fail;
-	for (k = commands_required_fields; *k != NULL; k++) {
-		if (json_is_null(json_object_get(args, *k))) {
-			code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
-			    *k, "%s: cannot be cleared", *k);
-			goto fail;
-		}
-	}
+	if ((code = commands_no_clear(ctx, args)) != LECTERN_OK)
+		goto fail;
 	s.kind = commands_pick(args, cur, "kind");
 	s.title = commands_pick(args, cur, "title");
 	s.description = commands_pick(args, cur, "description");
@@ -1717,6 +1981,17 @@ commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
 	    sizeof ctx->err);
 	if (code != LECTERN_OK)
 		goto fail;
+	/*
+	 * A series moved or given another rule has other occurrences: what
+	 * was said of the old ones no longer applies, and the new REQUEST
+	 * replaces the whole series in every calendar.
+	 */
+	if ((s.start_utc != cur_start || !commands_same(s.rrule,
+	    commands_pick(NULL, cur, "rrule")) || !commands_same(s.tz,
+	    commands_pick(NULL, cur, "tz"))) &&
+	    (code = store_occurrence_clear(id, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		goto fail;
 	/* Everyone already enrolled sees the new revision. */
 	if (bump && (code = notify_session_all(id, MAIL_UPDATE, NULL,
 	    ctx->now, ctx->err, sizeof ctx->err)) != LECTERN_OK)
@@ -1729,10 +2004,31 @@ commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
 		if ((code = commands_promote(ctx, 0, id, NULL)) != LECTERN_OK)
 			goto fail;
 	}
-	code = store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
+	if ((code = remind_sync(id, ctx->now, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		goto fail;
+	code = commands_session_result(ctx, id, 0, result);
 fail:
 	free(reminders);
 	json_decref(cur);
+	return code;
+}
+
+/* Cancel a live session: CANCEL to everyone enrolled, reminders off. */
+static enum lectern_error
+commands_cancel_session(struct commands_ctx *ctx, int64_t id,
+    const char *reason)
+{
+	enum lectern_error	 code;
+
+	code = store_session_cancel(id, reason, ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return commands_store(ctx, code, "id");
+	code = notify_session_all(id, MAIL_CANCEL, reason, ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code == LECTERN_OK)
+		code = remind_sync(id, ctx->now, ctx->err, sizeof ctx->err);
 	return code;
 }
 
@@ -1747,19 +2043,16 @@ commands_session_cancel_cb(struct commands_ctx *ctx, json_t *args,
 	if ((code = commands_text(ctx, args, "reason", LECTERN_TEXT_MAX, 0)) !=
 	    LECTERN_OK)
 		return code;
+	if (commands_has(args, "occurrence"))
+		return commands_occurrence_change(ctx, args, 1, result);
 	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	json_decref(cur);
-	code = store_session_cancel(id, commands_str(args, "reason"), ctx->now,
-	    ctx->err, sizeof ctx->err);
-	if (code != LECTERN_OK)
-		return commands_store(ctx, code, "id");
-	code = notify_session_all(id, MAIL_CANCEL, commands_str(args, "reason"),
-	    ctx->now, ctx->err, sizeof ctx->err);
+	code = commands_cancel_session(ctx, id, commands_str(args, "reason"));
 	if (code != LECTERN_OK)
 		return code;
-	return store_session_get(id, 0, result, ctx->err, sizeof ctx->err);
+	return commands_session_result(ctx, id, 0, result);
 }
 
 static enum lectern_error
@@ -1771,8 +2064,101 @@ commands_session_get_cb(struct commands_ctx *ctx, json_t *args,
 
 	if ((code = commands_id(ctx, args, "id", &id)) != LECTERN_OK)
 		return code;
-	code = store_session_get(id, 1, result, ctx->err, sizeof ctx->err);
+	code = commands_session_result(ctx, id, 1, result);
 	return commands_store(ctx, code, "id");
+}
+
+/* Order sessions and occurrences by start, then id. */
+static int
+commands_start_cmp(const void *a, const void *b)
+{
+	json_t *const	*x = a, *const *y = b;
+	int		 c;
+
+	c = strcmp(json_string_value(json_object_get(*x, "start")),
+	    json_string_value(json_object_get(*y, "start")));
+	if (c != 0)
+		return c;
+	return (int)(json_integer_value(json_object_get(*x, "id")) -
+	    json_integer_value(json_object_get(*y, "id")));
+}
+
+/* session.list with expand: each series as its occurrences in the window. */
+static enum lectern_error
+commands_expand(struct commands_ctx *ctx,
+    const struct store_session_filter *f, int64_t limit, json_t **result)
+{
+	enum lectern_error	 code;
+	json_t			*all = NULL, *out, *v, *occ, *ov, *o;
+	json_t			**rows = NULL;
+	size_t			 i, j, n = 0, cap = 0;
+	int64_t			 start;
+
+	struct store_session_filter g = *f;
+
+	/* A live series may have cancelled occurrences: filter each one. */
+	g.status = NULL;
+	if ((code = store_session_list(&g, &all, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK)
+		return code;
+	json_array_foreach(all, i, v) {
+		occ = NULL;
+		if (json_is_null(json_object_get(v, "rrule"))) {
+			if (tz_parse_utc(json_string_value(json_object_get(v,
+			    "start")), &start) == -1 || start < f->from ||
+			    start >= f->to)
+				continue;
+			occ = json_pack("[O]", v);
+		} else {
+			ov = NULL;
+			code = store_occurrence_list(json_integer_value(
+			    json_object_get(v, "id")), &ov, ctx->err,
+			    sizeof ctx->err);
+			if (code == LECTERN_OK && (occ = series_occurrences(v,
+			    ov, f->from, f->to, ctx->err,
+			    sizeof ctx->err)) == NULL)
+				code = LECTERN_E_INTERNAL;
+			json_decref(ov);
+			if (code != LECTERN_OK)
+				goto fail;
+		}
+		json_array_foreach(occ, j, o) {
+			if (f->status != NULL && !commands_same(
+			    json_string_value(json_object_get(o, "status")),
+			    f->status))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((rows = reallocarray(rows, cap,
+				    sizeof *rows)) == NULL)
+					log_fatal("commands: out of memory");
+			}
+			rows[n++] = json_incref(o);
+		}
+		json_decref(occ);
+		/* Only the first limit rows are wanted: keep memory bounded. */
+		if ((int64_t)n > 2 * limit) {
+			qsort(rows, n, sizeof *rows, commands_start_cmp);
+			while ((int64_t)n > limit)
+				json_decref(rows[--n]);
+		}
+	}
+	qsort(rows, n, sizeof *rows, commands_start_cmp);
+	out = commands_array();
+	for (i = 0; i < n; i++) {
+		if ((int64_t)i < limit)
+			commands_append(out, rows[i]);
+		else
+			json_decref(rows[i]);
+	}
+	*result = out;
+fail:
+	if (code != LECTERN_OK)
+		for (i = 0; i < n; i++)
+			json_decref(rows[i]);
+	free(rows);
+	json_decref(all);
+	return code;
 }
 
 static enum lectern_error
@@ -1782,6 +2168,7 @@ commands_session_list_cb(struct commands_ctx *ctx, json_t *args,
 	struct store_session_filter	 f;
 	enum lectern_error		 code;
 	const char			*s;
+	int64_t				 limit;
 
 	memset(&f, 0, sizeof f);
 	if ((s = commands_str(args, "from")) != NULL) {
@@ -1817,7 +2204,515 @@ commands_session_list_cb(struct commands_ctx *ctx, json_t *args,
 	if ((code = commands_limit(ctx, args, LECTERN_LIST_MAX,
 	    LECTERN_LIST_MAX, &f.limit)) != LECTERN_OK)
 		return code;
-	return store_session_list(&f, result, ctx->err, sizeof ctx->err);
+	if (!json_is_true(json_object_get(args, "expand")))
+		return store_session_list(&f, result, ctx->err,
+		    sizeof ctx->err);
+	/* Occurrences in a window: from now for 90 days unless given. */
+	if (!f.has_from)
+		f.from = ctx->now;
+	if (!f.has_to)
+		f.to = f.from + COMMANDS_EXPAND_DAYS * 86400;
+	if (f.to - f.from > COMMANDS_EXPAND_MAX_DAYS * 86400)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "to",
+		    "to: at most %d days after from when expanding series",
+		    COMMANDS_EXPAND_MAX_DAYS);
+	f.has_from = f.has_to = 1;
+	f.series = 1;
+	limit = f.limit;
+	f.limit = -1;
+	return commands_expand(ctx, &f, limit, result);
+}
+
+/* replies */
+
+static const char *const commands_rsvps[] = { "needs_action", "accepted",
+	"declined", "tentative", NULL };
+
+/*
+ * Record person's answer for session, and what follows from it: a
+ * decline frees the seat for the first person waiting; taking a decline
+ * back with every seat gone puts the person on the waitlist (and tells
+ * them). o gets "rsvp", "promoted" and, if so, "waitlisted".
+ */
+static enum lectern_error
+commands_answer(struct commands_ctx *ctx, int64_t session, int64_t person,
+    const char *rsvp, json_t *o)
+{
+	struct store_rsvp_result r;
+	enum lectern_error	 code;
+	json_t			*promoted = commands_array();
+
+	code = store_rsvp(session, person, rsvp, &r, ctx->err,
+	    sizeof ctx->err);
+	if (code == LECTERN_OK && r.waitlisted) {
+		json_decref(promoted);
+		return commands_error(ctx, LECTERN_E_CONFLICT, "person",
+		    "person %" PRId64 " is on the waiting list of session %"
+		    PRId64 ", not invited yet; unenroll them instead", person,
+		    session);
+	}
+	if (code == LECTERN_OK && r.freed)
+		code = commands_promote(ctx, 0, session, promoted);
+	if (code == LECTERN_OK && r.rewaited)
+		code = notify_waitlist(session, &person, &r.position, 1,
+		    ctx->now, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK) {
+		json_decref(promoted);
+		return code;
+	}
+	commands_set(o, "rsvp", json_string(rsvp));
+	commands_set(o, "previous", json_string(r.old));
+	commands_set(o, "promoted", promoted);
+	if (r.rewaited)
+		commands_set(o, "waitlisted", json_integer(r.position));
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_rsvp_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
+{
+	enum lectern_error	 code;
+	const char		*rsvp = commands_str(args, "rsvp");
+	const char *const	*k;
+	json_t			*o;
+	char			 email[LECTERN_EMAIL_MAX + 1];
+	int64_t			 session = 0, person = 0;
+
+	for (k = commands_rsvps; *k != NULL && strcmp(*k, rsvp) != 0; k++)
+		;
+	if (*k == NULL)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "rsvp",
+		    "rsvp: must be accepted, declined, tentative or "
+		    "needs_action");
+	if ((code = commands_id(ctx, args, "session", &session)) !=
+	    LECTERN_OK ||
+	    (code = commands_person_ref(ctx, json_object_get(args, "person"),
+	    "person", &person, email, sizeof email)) != LECTERN_OK)
+		return code;
+	o = commands_object();
+	commands_set(o, "session", json_integer(session));
+	commands_set(o, "person", commands_person_json(person, email));
+	if ((code = commands_answer(ctx, session, person, rsvp, o)) !=
+	    LECTERN_OK) {
+		json_decref(o);
+		return commands_store(ctx, code, "session");
+	}
+	*result = o;
+	return LECTERN_OK;
+}
+
+/* The address of a CAL-ADDRESS ("mailto:x@y", any case), or NULL. */
+static const char *
+commands_mailto(const char *v)
+{
+	if (v == NULL || strncasecmp(v, "mailto:", 7) != 0)
+		return NULL;
+	return v + 7;
+}
+
+/*
+ * One VEVENT of an iTIP REPLY (RFC 5546 3.2.3): matched by UID, stale if
+ * its SEQUENCE is lower than the session's, and only the answer of an
+ * attendee who is enrolled under that very address counts.
+ */
+static enum lectern_error
+commands_reply_event(struct commands_ctx *ctx, icalcomponent *ev, json_t *o)
+{
+	enum lectern_error	 code;
+	icalproperty		*p;
+	icalparameter		*ps;
+	const char		*uid, *addr, *rsvp = NULL;
+	char			 email[LECTERN_EMAIL_MAX + 1];
+	int64_t			 id, seq, person;
+	int			 cancelled, n = 0;
+
+	uid = icalcomponent_get_uid(ev);
+	if (uid == NULL || valid_text(uid, COMMANDS_UID_MAX, 0, 0, "uid",
+	    ctx->err, sizeof ctx->err) == -1)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "ical",
+		    "ical: the reply has no usable UID");
+	commands_set(o, "uid", json_string(uid));
+	code = store_session_by_uid(uid, &id, &seq, &cancelled, ctx->err,
+	    sizeof ctx->err);
+	if (code == LECTERN_E_NOT_FOUND) {
+		commands_set(o, "outcome", json_string("unknown"));
+		return LECTERN_OK;
+	}
+	if (code != LECTERN_OK)
+		return code;
+	commands_set(o, "session", json_integer(id));
+	if (icalcomponent_get_first_property(ev,
+	    ICAL_RECURRENCEID_PROPERTY) != NULL) {
+		/* An answer for one occurrence: seats are per series. */
+		commands_set(o, "outcome", json_string("ignored"));
+		commands_set(o, "why", json_string("answers for one "
+		    "occurrence are not tracked"));
+		return LECTERN_OK;
+	}
+	p = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
+	if (cancelled || (p != NULL && icalproperty_get_sequence(p) < seq)) {
+		commands_set(o, "outcome", json_string("stale"));
+		return LECTERN_OK;
+	}
+	/* A REPLY carries exactly the one attendee who answers. */
+	for (p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+	    p != NULL;
+	    p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY))
+		n++;
+	p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+	if (n != 1 || (addr = commands_mailto(icalproperty_get_attendee(p))) ==
+	    NULL)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "ical",
+		    "ical: a reply names exactly one attendee (mailto:)");
+	if ((ps = icalproperty_get_first_parameter(p,
+	    ICAL_PARTSTAT_PARAMETER)) != NULL) {
+		switch (icalparameter_get_partstat(ps)) {
+		case ICAL_PARTSTAT_ACCEPTED:
+			rsvp = "accepted";
+			break;
+		case ICAL_PARTSTAT_DECLINED:
+			rsvp = "declined";
+			break;
+		case ICAL_PARTSTAT_TENTATIVE:
+			rsvp = "tentative";
+			break;
+		case ICAL_PARTSTAT_NEEDSACTION:
+			rsvp = "needs_action";
+			break;
+		default:
+			break;
+		}
+	}
+	if (rsvp == NULL)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "ical",
+		    "ical: the attendee's PARTSTAT must be ACCEPTED, DECLINED, "
+		    "TENTATIVE or NEEDS-ACTION");
+	if (valid_email(addr, "ical", ctx->err, sizeof ctx->err) == -1)
+		return commands_field(ctx, LECTERN_E_INVALID_ARGUMENT, "ical");
+	code = store_person_find(0, addr, &person, email, sizeof email,
+	    ctx->err, sizeof ctx->err);
+	if (code == LECTERN_E_NOT_FOUND) {
+		commands_set(o, "outcome", json_string("not_invited"));
+		return LECTERN_OK;
+	}
+	if (code != LECTERN_OK)
+		return code;
+	commands_set(o, "person", commands_person_json(person, email));
+	code = commands_answer(ctx, id, person, rsvp, o);
+	if (code == LECTERN_E_NOT_FOUND || code == LECTERN_E_CONFLICT) {
+		/* Not (or no longer) invited: nothing to record. */
+		commands_set(o, "outcome", json_string("not_invited"));
+		ctx->field = NULL;
+		return LECTERN_OK;
+	}
+	if (code == LECTERN_OK)
+		commands_set(o, "outcome", json_string("recorded"));
+	return code;
+}
+
+static enum lectern_error
+commands_reply_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
+{
+	enum lectern_error	 code = LECTERN_OK;
+	icalcomponent		*cal, *ev;
+	icalproperty		*m;
+	const char		*text = commands_str(args, "ical");
+	json_t			*a, *o;
+
+	if (valid_text(text, COMMANDS_ICAL_MAX, 0, 1, "ical", ctx->err,
+	    sizeof ctx->err) == -1)
+		return commands_field(ctx, LECTERN_E_INVALID_ARGUMENT, "ical");
+	icalerror_clear_errno();
+	cal = icalparser_parse_string(text);
+	icalerror_clear_errno();
+	if (cal == NULL ||
+	    icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT) {
+		if (cal != NULL)
+			icalcomponent_free(cal);
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "ical",
+		    "ical: not an iCalendar object (BEGIN:VCALENDAR)");
+	}
+	m = icalcomponent_get_first_property(cal, ICAL_METHOD_PROPERTY);
+	if (m == NULL || icalproperty_get_method(m) != ICAL_METHOD_REPLY) {
+		icalcomponent_free(cal);
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "ical",
+		    "ical: only METHOD:REPLY (an answer to an invitation) is "
+		    "taken");
+	}
+	a = commands_array();
+	for (ev = icalcomponent_get_first_component(cal,
+	    ICAL_VEVENT_COMPONENT); ev != NULL && code == LECTERN_OK;
+	    ev = icalcomponent_get_next_component(cal,
+	    ICAL_VEVENT_COMPONENT)) {
+		o = commands_object();
+		code = commands_reply_event(ctx, ev, o);
+		commands_append(a, o);
+	}
+	icalcomponent_free(cal);
+	if (code == LECTERN_OK && json_array_size(a) == 0)
+		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "ical",
+		    "ical: the reply has no VEVENT");
+	if (code != LECTERN_OK) {
+		json_decref(a);
+		return code;
+	}
+	*result = commands_object();
+	commands_set(*result, "events", a);
+	return LECTERN_OK;
+}
+
+/* courses */
+
+/* A "YYYY-MM-DD" calendar date (years 1970..2200), or NULL. */
+static enum lectern_error
+commands_check_day(struct commands_ctx *ctx, json_t *args, const char *key)
+{
+	const char	*s = commands_str(args, key);
+	int		 y, m, d, n = 0;
+
+	if (s == NULL)
+		return LECTERN_OK;
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d,
+	    &n) != 3 || n != 10 || s[4] != '-' || s[7] != '-' ||
+	    !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[5]) ||
+	    !isdigit((unsigned char)s[8]) || y < 1970 || y > 2200 || m < 1 ||
+	    m > 12 || d < 1 || d > icaltime_days_in_month(m, y))
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, key,
+		    "%s: must be a date such as 2026-12-01", key);
+	return LECTERN_OK;
+}
+
+/* Validate the course fields present in args (add and update share it). */
+static enum lectern_error
+commands_check_course(struct commands_ctx *ctx, json_t *args)
+{
+	enum lectern_error	 code;
+	json_t			*v;
+
+	if ((code = commands_text(ctx, args, "title", LECTERN_TEXT_MAX, 0)) !=
+	    LECTERN_OK)
+		return code;
+	commands_normalise_newlines(args, "description");
+	if ((code = commands_text(ctx, args, "description", LECTERN_DESC_MAX,
+	    1)) != LECTERN_OK ||
+	    (code = commands_text(ctx, args, "provider", LECTERN_TEXT_MAX,
+	    0)) != LECTERN_OK ||
+	    (code = commands_check_day(ctx, args, "first_day")) !=
+	    LECTERN_OK ||
+	    (code = commands_check_day(ctx, args, "last_day")) != LECTERN_OK)
+		return code;
+	if ((v = json_object_get(args, "hours")) != NULL &&
+	    !json_is_null(v) && (json_integer_value(v) < 0 ||
+	    json_integer_value(v) > COMMANDS_HOURS_MAX))
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "hours",
+		    "hours: must be an integer from 0 to %d",
+		    COMMANDS_HOURS_MAX);
+	if (json_is_integer(json_object_get(args, "capacity")))
+		return commands_check_capacity(ctx,
+		    json_object_get(args, "capacity"));
+	return LECTERN_OK;
+}
+
+/* The course's period must not end before it starts. */
+static enum lectern_error
+commands_course_period(struct commands_ctx *ctx, const struct store_course *c)
+{
+	if (c->first_day != NULL && c->last_day != NULL &&
+	    strcmp(c->first_day, c->last_day) > 0)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "last_day", "last_day: %s is before first_day %s",
+		    c->last_day, c->first_day);
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_course_add_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_course	 c;
+	enum lectern_error	 code;
+	json_t			*v;
+	char			 uid[32];
+	int64_t			 id = 0;
+
+	if ((code = commands_check_course(ctx, args)) != LECTERN_OK)
+		return code;
+	memset(&c, 0, sizeof c);
+	c.title = commands_str(args, "title");
+	c.description = commands_str(args, "description");
+	c.provider = commands_str(args, "provider");
+	v = json_object_get(args, "hours");
+	c.hours = json_is_integer(v) ? json_integer_value(v) : -1;
+	c.first_day = commands_str(args, "first_day");
+	c.last_day = commands_str(args, "last_day");
+	c.capacity = json_integer_value(json_object_get(args, "capacity"));
+	v = json_object_get(args, "counts_for_recertification");
+	c.counts = v == NULL || json_is_true(v);
+	if ((code = commands_course_period(ctx, &c)) != LECTERN_OK)
+		return code;
+	if (commands_uid_random(uid, sizeof uid) == -1)
+		return commands_error(ctx, LECTERN_E_INTERNAL, NULL,
+		    "cannot read random bytes for the course's UID");
+	code = store_course_add(&c, uid, commands_cfg != NULL &&
+	    commands_cfg->domain != NULL ? commands_cfg->domain : "localhost",
+	    ctx->now, &id, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return code;
+	return store_course_get(id, 0, result, ctx->err, sizeof ctx->err);
+}
+
+/* The live course id names, as the object *cur. */
+static enum lectern_error
+commands_course_current(struct commands_ctx *ctx, json_t *args, int64_t *id,
+    json_t **cur)
+{
+	enum lectern_error	 code;
+
+	if ((code = commands_id(ctx, args, "id", id)) != LECTERN_OK)
+		return code;
+	code = store_course_get(*id, 0, cur, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return commands_store(ctx, code, "id");
+	if (commands_same(json_string_value(json_object_get(*cur, "status")),
+	    "cancelled")) {
+		json_decref(*cur);
+		*cur = NULL;
+		return commands_error(ctx, LECTERN_E_CONFLICT, "id",
+		    "course %" PRId64 " is cancelled", *id);
+	}
+	return LECTERN_OK;
+}
+
+static enum lectern_error
+commands_course_update_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	struct store_course	 c;
+	enum lectern_error	 code;
+	json_t			*cur = NULL, *v;
+	int64_t			 id = 0, capacity;
+	int			 bump;
+
+	if ((code = commands_course_current(ctx, args, &id, &cur)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_check_course(ctx, args)) != LECTERN_OK)
+		goto fail;
+	if (json_is_null(json_object_get(args, "title"))) {
+		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "title",
+		    "title: cannot be cleared");
+		goto fail;
+	}
+	memset(&c, 0, sizeof c);
+	c.title = commands_pick(args, cur, "title");
+	c.description = commands_pick(args, cur, "description");
+	c.provider = commands_pick(args, cur, "provider");
+	c.first_day = commands_pick(args, cur, "first_day");
+	c.last_day = commands_pick(args, cur, "last_day");
+	v = commands_has(args, "hours") ? json_object_get(args, "hours") :
+	    json_object_get(cur, "hours");
+	c.hours = json_is_integer(v) ? json_integer_value(v) : -1;
+	v = json_object_get(args, "capacity");
+	c.capacity = json_integer_value(v != NULL ? v :
+	    json_object_get(cur, "capacity"));
+	v = json_object_get(args, "counts_for_recertification");
+	c.counts = json_is_true(v != NULL ? v :
+	    json_object_get(cur, "counts_for_recertification"));
+	if ((code = commands_course_period(ctx, &c)) != LECTERN_OK)
+		goto fail;
+	/* What a teacher's calendar shows of the course. */
+	bump = !commands_same(c.title, commands_pick(NULL, cur, "title")) ||
+	    !commands_same(c.description, commands_pick(NULL, cur,
+	    "description")) ||
+	    !commands_same(c.first_day, commands_pick(NULL, cur,
+	    "first_day")) ||
+	    !commands_same(c.last_day, commands_pick(NULL, cur, "last_day"));
+	capacity = json_integer_value(json_object_get(cur, "capacity"));
+	code = store_course_update(id, &c, bump, ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		goto fail;
+	if (bump && (code = notify_course_all(id, MAIL_COURSE_UPDATE,
+	    NULL, ctx->now, ctx->err, sizeof ctx->err)) != LECTERN_OK)
+		goto fail;
+	if ((c.capacity == 0 && capacity != 0) || c.capacity > capacity) {
+		if ((code = commands_promote(ctx, 1, id, NULL)) != LECTERN_OK)
+			goto fail;
+	}
+	code = store_course_get(id, 0, result, ctx->err, sizeof ctx->err);
+fail:
+	json_decref(cur);
+	return code;
+}
+
+static enum lectern_error
+commands_course_cancel_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	json_t			*cur = NULL;
+	const char		*reason = commands_str(args, "reason");
+	int64_t			 id = 0, *ids = NULL;
+	size_t			 i, n = 0;
+
+	if ((code = commands_text(ctx, args, "reason", LECTERN_TEXT_MAX, 0)) !=
+	    LECTERN_OK)
+		return code;
+	if ((code = commands_course_current(ctx, args, &id, &cur)) !=
+	    LECTERN_OK)
+		return code;
+	json_decref(cur);
+	code = store_course_cancel(id, reason, ctx->now, ctx->err,
+	    sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return commands_store(ctx, code, "id");
+	/* Its meetings go with it, each with its own CANCEL. */
+	code = store_course_sessions(id, &ids, &n, ctx->err, sizeof ctx->err);
+	for (i = 0; i < n && code == LECTERN_OK; i++)
+		code = commands_cancel_session(ctx, ids[i], reason);
+	free(ids);
+	if (code == LECTERN_OK)
+		code = notify_course_all(id, MAIL_COURSE_CANCEL, reason,
+		    ctx->now, ctx->err, sizeof ctx->err);
+	if (code != LECTERN_OK)
+		return code;
+	return store_course_get(id, 0, result, ctx->err, sizeof ctx->err);
+}
+
+static enum lectern_error
+commands_course_get_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	int64_t			 id = 0;
+
+	if ((code = commands_id(ctx, args, "id", &id)) != LECTERN_OK)
+		return code;
+	code = store_course_get(id, 1, result, ctx->err, sizeof ctx->err);
+	return commands_store(ctx, code, "id");
+}
+
+static enum lectern_error
+commands_course_list_cb(struct commands_ctx *ctx, json_t *args,
+    json_t **result)
+{
+	enum lectern_error	 code;
+	const char		*status = commands_str(args, "status");
+	int64_t			 limit;
+
+	if ((code = commands_check_day(ctx, args, "from")) != LECTERN_OK ||
+	    (code = commands_check_day(ctx, args, "to")) != LECTERN_OK)
+		return code;
+	if (status != NULL && strcmp(status, "scheduled") != 0 &&
+	    strcmp(status, "cancelled") != 0)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "status", "status: must be scheduled or cancelled");
+	if ((code = commands_limit(ctx, args, LECTERN_LIST_MAX,
+	    LECTERN_LIST_MAX, &limit)) != LECTERN_OK)
+		return code;
+	return store_course_list(commands_str(args, "from"),
+	    commands_str(args, "to"), status, limit, result, ctx->err,
+	    sizeof ctx->err);
 }
 
 /* enroll, unenroll */
@@ -1966,8 +2861,12 @@ commands_enroll_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	commands_set(o, "enrolled", enrolled);
 	commands_set(o, "waitlisted", waitlisted);
 	commands_set(o, "already", already);
-	if (course && (code = commands_course_fanout(ctx, target, fan,
-	    nfan)) != LECTERN_OK) {
+	if (course && ((code = notify_course(target, MAIL_COURSE_INVITE, fan,
+	    NULL, nfan, NULL, ctx->now, ctx->err, sizeof ctx->err)) !=
+	    LECTERN_OK || (code = commands_waitlist_notify(ctx, 1, target,
+	    ids, n, outcomes, positions)) != LECTERN_OK ||
+	    (code = commands_course_fanout(ctx, target, fan, nfan)) !=
+	    LECTERN_OK)) {
 		json_decref(o);
 		goto fail;
 	}
@@ -2121,19 +3020,43 @@ static const struct commands_arg commands_args_session_update[] = {
 	{ "start", A_S }, { "duration", A_I }, { "tz", A_S },
 	{ "description", A_S | A_N }, { "location", A_S | A_N },
 	{ "url", A_S | A_N }, { "capacity", A_I }, { "reminders", A_A | A_N },
-	{ "course", A_I | A_N }, { "rrule", A_S | A_N }, { NULL, 0 } };
+	{ "course", A_I | A_N }, { "rrule", A_S | A_N },
+	{ "occurrence", A_S }, { NULL, 0 } };
 static const struct commands_arg commands_args_session_cancel[] = {
+	{ "id", A_I | A_R }, { "reason", A_S | A_N }, { "occurrence", A_S },
+	{ NULL, 0 } };
+static const struct commands_arg commands_args_course_cancel[] = {
 	{ "id", A_I | A_R }, { "reason", A_S | A_N }, { NULL, 0 } };
 static const struct commands_arg commands_args_session_get[] = {
 	{ "id", A_I | A_R }, { NULL, 0 } };
 static const struct commands_arg commands_args_session_list[] = {
 	{ "from", A_S }, { "to", A_S }, { "kind", A_S }, { "status", A_S },
-	{ "course", A_I }, { "limit", A_I }, { NULL, 0 } };
+	{ "course", A_I }, { "limit", A_I }, { "expand", A_B }, { NULL, 0 } };
 static const struct commands_arg commands_args_enroll[] = {
 	{ "session", A_I }, { "course", A_I }, { "people", A_A },
 	{ "groups", A_A }, { NULL, 0 } };
 static const struct commands_arg commands_args_unenroll[] = {
 	{ "session", A_I }, { "course", A_I }, { "people", A_A | A_R },
+	{ NULL, 0 } };
+static const struct commands_arg commands_args_rsvp[] = {
+	{ "session", A_I | A_R }, { "person", A_P | A_R },
+	{ "rsvp", A_S | A_R }, { NULL, 0 } };
+static const struct commands_arg commands_args_reply[] = {
+	{ "ical", A_S | A_R }, { NULL, 0 } };
+static const struct commands_arg commands_args_course_add[] = {
+	{ "title", A_S | A_R }, { "description", A_S | A_N },
+	{ "provider", A_S | A_N }, { "hours", A_I | A_N },
+	{ "first_day", A_S | A_R }, { "last_day", A_S | A_R },
+	{ "capacity", A_I }, { "counts_for_recertification", A_B },
+	{ NULL, 0 } };
+static const struct commands_arg commands_args_course_update[] = {
+	{ "id", A_I | A_R }, { "title", A_S | A_N },
+	{ "description", A_S | A_N }, { "provider", A_S | A_N },
+	{ "hours", A_I | A_N }, { "first_day", A_S }, { "last_day", A_S },
+	{ "capacity", A_I }, { "counts_for_recertification", A_B },
+	{ NULL, 0 } };
+static const struct commands_arg commands_args_course_list[] = {
+	{ "from", A_S }, { "to", A_S }, { "status", A_S }, { "limit", A_I },
 	{ NULL, 0 } };
 static const struct commands_arg commands_args_outbox_list[] = {
 	{ "state", A_S }, { "session", A_I }, { "limit", A_I }, { NULL, 0 } };
@@ -2168,8 +3091,17 @@ static const struct commands_entry commands_table[] = {
 	{ "session.get", commands_session_get_cb, 0, commands_args_session_get },
 	{ "session.list", commands_session_list_cb, 0,
 	    commands_args_session_list },
+	{ "course.add", commands_course_add_cb, 1, commands_args_course_add },
+	{ "course.update", commands_course_update_cb, 1,
+	    commands_args_course_update },
+	{ "course.cancel", commands_course_cancel_cb, 1,
+	    commands_args_course_cancel },
+	{ "course.get", commands_course_get_cb, 0, commands_args_session_get },
+	{ "course.list", commands_course_list_cb, 0, commands_args_course_list },
 	{ "enroll", commands_enroll_cb, 1, commands_args_enroll },
 	{ "unenroll", commands_unenroll_cb, 1, commands_args_unenroll },
+	{ "rsvp", commands_rsvp_cb, 1, commands_args_rsvp },
+	{ "reply", commands_reply_cb, 1, commands_args_reply },
 	{ "outbox.list", commands_outbox_list_cb, 0, commands_args_outbox_list },
 	{ "outbox.retry", commands_outbox_retry_cb, 1,
 	    commands_args_outbox_retry },
@@ -2304,7 +3236,7 @@ commands_execute(const char *line, size_t len,
 
 	memset(&req, 0, sizeof req);
 	memset(&ctx, 0, sizeof ctx);
-	ctx.now = (int64_t)time(NULL);
+	ctx.now = clock_now();
 
 	code = request_decode(line, len, &req, ctx.err, sizeof ctx.err);
 	id = req.id != NULL ? req.id : json_null();
@@ -2357,6 +3289,7 @@ commands_execute(const char *line, size_t len,
 	}
 	/* The change may have queued messages: delivery looks soon. */
 	delivery_kick();
+	remind_arm();
 	goto reply;
 
 refused:

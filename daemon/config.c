@@ -118,7 +118,7 @@ enum {
 	CONFIG_K_PASSWORD_FILE, CONFIG_K_TLS, CONFIG_K_MAX_CONNECTIONS,
 	CONFIG_K_RETRY_INITIAL, CONFIG_K_RETRY_MAX, CONFIG_K_TEMPLATES,
 	CONFIG_K_CA_FILE,
-	CONFIG_K_REMINDERS, CONFIG_K_ALARM,
+	CONFIG_K_REMINDERS, CONFIG_K_ALARM, CONFIG_K_HORIZON,
 	CONFIG_NKEYS
 };
 
@@ -173,6 +173,8 @@ static const struct config_key config_keys[CONFIG_NKEYS] = {
 	    0, 0, 0, 1 },
 	[CONFIG_K_ALARM] = { "reminders", "alarm_in_invite", config_set_bool,
 	    CONFIG_OFF(alarm_in_invite), 0, 0, 0 },
+	[CONFIG_K_HORIZON] = { "reminders", "horizon", config_set_seconds64,
+	    CONFIG_OFF(horizon), 86400, 10LL * 366 * 86400, 0 },
 };
 
 static const char *const config_sections[] = { "daemon", "mail", "reminders" };
@@ -1197,6 +1199,7 @@ config_load(const char *path, struct config *cfg,
 	cfg->reminders[1] = 3600;
 	cfg->nreminders = 2;
 	cfg->alarm_in_invite = 0;
+	cfg->horizon = 365LL * 86400;
 
 	memset(&p, 0, sizeof p);
 	p.file = path != NULL ? path : "(built-in defaults)";

@@ -47,6 +47,7 @@ struct config {
 	int64_t reminders[16];		/* seconds before start */
 	size_t nreminders;		/* default: 1d, 1h */
 	int alarm_in_invite;		/* default 0 */
+	int64_t horizon;		/* series expanded this far ahead; 365d */
 };
 
 /*

@@ -61,6 +61,15 @@
  * One timer (delivery_work_ev) stands for the earliest due message; with
  * nothing queued it is not armed at all. An idle worker sleeps in its loop
  * with no timer (EVLOOP_NO_EXIT_ON_EMPTY).
+ *
+ * libcurl is not linked but loaded (curlsym.c), and the worker started,
+ * only when the first SMTP message is due (delivery_spawn, main thread):
+ * a daemon that delivers into a maildir, or has not sent anything yet,
+ * never maps libcurl and its TLS stacks. Until then every delivery_w*
+ * object is NULL and delivery_spawned is 0. A library that cannot be
+ * loaded pauses delivery like any server that refuses everything: the
+ * messages stay queued and loading is tried again at the retry time or on
+ * reload. Once started, the worker runs until delivery_stop.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -80,17 +89,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
+#include "curlsym.h"
 #include "delivery.h"
 #include "lectern.h"
 #include "log.h"
 #include "store.h"
 #include "tz.h"
+#include "wake.h"
 
 #define DELIVERY_SLOTS_MAX	100	/* the config's upper bound */
 #define DELIVERY_PREFETCH	4	/* jobs handed per connection */
@@ -224,6 +235,9 @@ static char			 delivery_paused_reason[DELIVERY_REPLY_MAX];
 static int64_t			 delivery_next_at;
 static unsigned long		 delivery_seq;	/* maildir unique names */
 static pthread_t		 delivery_thread;
+static int			 delivery_spawned;	/* the worker runs */
+static int			 delivery_paused_quiet;	/* at debug */
+static char			 delivery_spawn_err[DELIVERY_REPLY_MAX];
 
 /* Shared: under delivery_mtx (see the locking rule above). */
 static pthread_mutex_t		 delivery_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -274,7 +288,7 @@ delivery_init_threads(void)
 static int64_t
 delivery_now(void)
 {
-	return (int64_t)time(NULL);
+	return clock_now();
 }
 
 /* An error sentence into err (truncated if it must be). */
@@ -350,8 +364,13 @@ delivery_backoff(int64_t attempts)
 	return d < max ? d : max;
 }
 
+/*
+ * Stop taking messages until the retry time or a reload. A quiet pause
+ * (the same failure as last time, already logged) logs at debug only, and
+ * so does its end.
+ */
 static void
-delivery_pause(const char *reason)
+delivery_pause(const char *reason, int quiet)
 {
 	int64_t	 wait;
 
@@ -360,10 +379,15 @@ delivery_pause(const char *reason)
 	if (delivery_paused)
 		return;
 	delivery_paused = 1;
+	delivery_paused_quiet = quiet;
 	snprintf(delivery_paused_reason, sizeof delivery_paused_reason, "%s",
 	    reason);
-	log_err("delivery: paused: %s; retrying in %" PRId64 " s or on "
-	    "reload", reason, wait);
+	if (quiet)
+		log_debug("delivery: paused: %s; retrying in %" PRId64 " s or "
+		    "on reload", reason, wait);
+	else
+		log_err("delivery: paused: %s; retrying in %" PRId64 " s or on "
+		    "reload", reason, wait);
 }
 
 static void
@@ -373,10 +397,12 @@ delivery_unpause(const char *why)
 		return;
 	delivery_paused = 0;
 	delivery_paused_reason[0] = '\0';
-	log_notice("delivery: resumed (%s)", why);
+	if (delivery_paused_quiet)
+		log_debug("delivery: resumed (%s)", why);
+	else
+		log_notice("delivery: resumed (%s)", why);
+	delivery_paused_quiet = 0;
 }
-
-/* Queue an outcome for the next group commit. */
 
 /* Queue an outcome for the next group commit. */
 static void
@@ -989,12 +1015,12 @@ delivery_url(char *buf, size_t len, CURL *easy)
 	ulen = strlen(u);
 	while (ulen > 0 && u[ulen - 1] == '/')
 		ulen--;
-	dom = curl_easy_escape(easy, delivery_wcfg->domain != NULL ?
+	dom = curlsym_easy_escape(easy, delivery_wcfg->domain != NULL ?
 	    delivery_wcfg->domain : "localhost", 0);
 	if (dom == NULL)
 		return -1;
 	n = snprintf(buf, len, "%.*s/%s", (int)ulen, u, dom);
-	curl_free(dom);
+	curlsym_free(dom);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -1007,8 +1033,8 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	long			 ssl;
 	int			 n, ok = 1;
 
-	curl_easy_reset(e);
-	curl_slist_free_all(x->rcpt);
+	curlsym_easy_reset(e);
+	curlsym_slist_free_all(x->rcpt);
 	x->rcpt = NULL;
 	if (delivery_url(url, sizeof url, e) == -1) {
 		delivery_errf(err, errlen, "no mail url, or it is too long");
@@ -1016,7 +1042,7 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	}
 	n = snprintf(addr, sizeof addr, "<%s>", x->job->recipient);
 	if (n < 0 || (size_t)n >= sizeof addr ||
-	    (x->rcpt = curl_slist_append(NULL, addr)) == NULL) {
+	    (x->rcpt = curlsym_slist_append(NULL, addr)) == NULL) {
 		delivery_errf(err, errlen, "recipient address too long");
 		return -1;
 	}
@@ -1037,46 +1063,47 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 		ssl = (long)CURLUSESSL_NONE;
 		break;
 	}
-	ok &= curl_easy_setopt(e, CURLOPT_URL, url) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps") ==
+	ok &= curlsym_easy_setopt(e, CURLOPT_URL, url) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps") ==
 	    CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_MAIL_FROM, addr) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_UPLOAD, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_READFUNCTION, delivery_read_cb) ==
+	ok &= curlsym_easy_setopt(e, CURLOPT_MAIL_FROM, addr) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_UPLOAD, 1L) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_READFUNCTION, delivery_read_cb) ==
 	    CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_READDATA, x) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+	ok &= curlsym_easy_setopt(e, CURLOPT_READDATA, x) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)x->job->len) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_USE_SSL, ssl) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_USE_SSL, ssl) == CURLE_OK;
 	/* A site's own CA (or a test's); else the system's bundle. */
 	if (c->ca_file != NULL)
-		ok &= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) ==
+		ok &= curlsym_easy_setopt(e, CURLOPT_CAINFO, c->ca_file) ==
 		    CURLE_OK;
 	if (c->username != NULL) {
-		ok &= curl_easy_setopt(e, CURLOPT_USERNAME, c->username) ==
+		ok &= curlsym_easy_setopt(e, CURLOPT_USERNAME, c->username) ==
 		    CURLE_OK;
-		ok &= curl_easy_setopt(e, CURLOPT_PASSWORD, c->password !=
+		ok &= curlsym_easy_setopt(e, CURLOPT_PASSWORD, c->password !=
 		    NULL ? c->password : "") == CURLE_OK;
 	}
-	ok &= curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+	ok &= curlsym_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
 	    DELIVERY_RESPONSE_TIMEOUT) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+	ok &= curlsym_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
 	    DELIVERY_CONNECT_TIMEOUT) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_PRIVATE, x) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_VERBOSE, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, delivery_debug_cb) ==
+	ok &= curlsym_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_PRIVATE, x) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) ==
 	    CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_DEBUGDATA, x) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_PREREQFUNCTION,
+	ok &= curlsym_easy_setopt(e, CURLOPT_VERBOSE, 1L) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_DEBUGFUNCTION,
+	    delivery_debug_cb) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_DEBUGDATA, x) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_PREREQFUNCTION,
 	    delivery_prereq_cb) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_PREREQDATA, x) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+	ok &= curlsym_easy_setopt(e, CURLOPT_PREREQDATA, x) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
 	    delivery_opensocket_cb) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
+	ok &= curlsym_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
 	    delivery_closesocket_cb) == CURLE_OK;
 	if (!ok) {
 		delivery_errf(err, errlen, "libcurl refused an option (is SMTP "
@@ -1148,16 +1175,16 @@ delivery_begin(struct delivery_job *j)
 	x->fresh = x->authed = x->noauth = x->in_reply = x->quitting = 0;
 	x->reply[0] = '\0';
 	x->errbuf[0] = '\0';
-	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL) {
+	if (x->easy == NULL && (x->easy = curlsym_easy_init()) == NULL) {
 		delivery_errf(err, sizeof err, "curl_easy_init failed");
 		goto fail;
 	}
 	if (delivery_setup(x, err, sizeof err) == -1)
 		goto fail;
-	if ((mc = curl_multi_add_handle(delivery_multi, x->easy)) !=
+	if ((mc = curlsym_multi_add_handle(delivery_multi, x->easy)) !=
 	    CURLM_OK) {
 		delivery_errf(err, sizeof err, "curl_multi_add_handle: %s",
-		    curl_multi_strerror(mc));
+		    curlsym_multi_strerror(mc));
 		goto fail;
 	}
 	return 0;
@@ -1204,7 +1231,7 @@ delivery_finish(struct delivery_xfer *x, CURLcode rc)
 	long			 code = 0;
 	int			 abandon;
 
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	curlsym_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (x->reply[0] != '\0' && !x->in_reply)
 		snprintf(reply, sizeof reply, "%s", x->reply);
 	else if (code != 0)
@@ -1254,7 +1281,7 @@ delivery_finish(struct delivery_xfer *x, CURLcode rc)
 	    code < 400)) {
 		delivery_errf(why, sizeof why, "%s%s%s", reply[0] != '\0' ? reply :
 		    "", reply[0] != '\0' ? "; " : "", x->errbuf[0] != '\0' ?
-		    x->errbuf : curl_easy_strerror(rc));
+		    x->errbuf : curlsym_easy_strerror(rc));
 		delivery_sanitise(reply, sizeof reply, why, strlen(why));
 	}
 	delivery_outcome(x->job->id, o, code, reply);
@@ -1271,15 +1298,15 @@ delivery_check(void)
 	char			*priv;
 	int			 left, any = 0;
 
-	while ((msg = curl_multi_info_read(delivery_multi, &left)) != NULL) {
+	while ((msg = curlsym_multi_info_read(delivery_multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		easy = msg->easy_handle;
 		rc = msg->data.result;
 		priv = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		curlsym_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 		x = (struct delivery_xfer *)(void *)priv;
-		curl_multi_remove_handle(delivery_multi, easy);
+		curlsym_multi_remove_handle(delivery_multi, easy);
 		if (x == NULL)
 			continue;
 		delivery_finish(x, rc);
@@ -1301,7 +1328,7 @@ delivery_sock_event_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
 	/* May block for the reply to the final dot: only this thread waits. */
-	curl_multi_socket_action(delivery_multi, fd, action, &running);
+	curlsym_multi_socket_action(delivery_multi, fd, action, &running);
 	delivery_check();
 }
 
@@ -1313,7 +1340,7 @@ delivery_curl_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	curl_multi_socket_action(delivery_multi, CURL_SOCKET_TIMEOUT, 0,
+	curlsym_multi_socket_action(delivery_multi, CURL_SOCKET_TIMEOUT, 0,
 	    &running);
 	delivery_check();
 }
@@ -1361,7 +1388,7 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 	short			 kind;
 
 	(void)arg;
-	if (easy != NULL && curl_easy_getinfo(easy, CURLINFO_PRIVATE,
+	if (easy != NULL && curlsym_easy_getinfo(easy, CURLINFO_PRIVATE,
 	    &priv) == CURLE_OK && priv != NULL) {
 		x = (struct delivery_xfer *)(void *)priv;
 		pthread_mutex_lock(&delivery_mtx);
@@ -1393,7 +1420,7 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 			free(ds);
 			return -1;
 		}
-		curl_multi_assign(delivery_multi, s, ds);
+		curlsym_multi_assign(delivery_multi, s, ds);
 	} else {
 		event_del(ds->ev);
 		if (event_assign(ds->ev, delivery_wbase, s, kind,
@@ -1443,7 +1470,7 @@ delivery_wabandon_all(void)
 		if (x->sock != CURL_SOCKET_BAD)
 			shutdown(x->sock, SHUT_RDWR);
 		pthread_mutex_unlock(&delivery_mtx);
-		curl_multi_remove_handle(delivery_multi, x->easy);
+		curlsym_multi_remove_handle(delivery_multi, x->easy);
 		delivery_xfer_clear(x);
 	}
 	delivery_jobs_free(delivery_wpend);
@@ -1474,10 +1501,10 @@ delivery_wake_cb(evutil_socket_t fd, short what, void *arg)
 			delivery_wcfg_free(delivery_wcfg);
 			delivery_wcfg = j->cfg;
 			j->cfg = NULL;
-			curl_multi_setopt(delivery_multi,
+			curlsym_multi_setopt(delivery_multi,
 			    CURLMOPT_MAX_TOTAL_CONNECTIONS, delivery_wcfg->max);
-			curl_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS,
-			    delivery_wcfg->max);
+			curlsym_multi_setopt(delivery_multi,
+			    CURLMOPT_MAXCONNECTS, delivery_wcfg->max);
 			delivery_job_free(j);
 			continue;
 		}
@@ -1499,6 +1526,188 @@ delivery_worker(void *arg)
 	(void)arg;
 	event_base_loop(delivery_wbase, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
+}
+
+/*
+ * curl_multi_cleanup says QUIT on each cached connection and waits for
+ * the reply as long as the most recently added handle's response timeout
+ * (600 s): add and remove a handle with a short one first.
+ */
+static void
+delivery_short_quit(void)
+{
+	CURL	*e;
+
+	if ((e = curlsym_easy_init()) == NULL)
+		return;
+	curlsym_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+	    DELIVERY_QUIT_WAIT);
+	curlsym_easy_setopt(e, CURLOPT_TIMEOUT, DELIVERY_QUIT_WAIT);
+	curlsym_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (curlsym_multi_add_handle(delivery_multi, e) == CURLM_OK)
+		curlsym_multi_remove_handle(delivery_multi, e);
+	curlsym_easy_cleanup(e);
+}
+
+/*
+ * Free the worker's state (main thread; the thread is not running, or
+ * never ran): waiting jobs, curl handles, then its events and base
+ * (curl_multi_cleanup can still call the socket callback). Safe on a
+ * worker never or only partly set up: whatever is NULL is skipped, and
+ * only handles that exist are given to libcurl.
+ */
+static void
+delivery_unspawn(void)
+{
+	struct delivery_xfer	*x;
+	size_t			 i;
+
+	delivery_jobs_free(delivery_wpend);
+	delivery_wpend = NULL;
+	delivery_wpend_tail = &delivery_wpend;
+	if (delivery_multi != NULL)
+		delivery_short_quit();
+	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
+		x = &delivery_xfers[i];
+		if (x->easy != NULL) {
+			if (x->busy && delivery_multi != NULL)
+				curlsym_multi_remove_handle(delivery_multi,
+				    x->easy);
+			curlsym_easy_cleanup(x->easy);
+		}
+		delivery_job_free(x->job);
+		if (x->rcpt != NULL)
+			curlsym_slist_free_all(x->rcpt);
+		memset(x, 0, sizeof *x);
+		x->sock = CURL_SOCKET_BAD;
+	}
+	delivery_wbusy = 0;
+	/* May still call delivery_socket_cb: the events go after it. */
+	if (delivery_multi != NULL)
+		curlsym_multi_cleanup(delivery_multi);
+	delivery_multi = NULL;
+	delivery_reap_cb(-1, 0, NULL);
+	if (delivery_curl_ev != NULL)
+		event_free(delivery_curl_ev);
+	if (delivery_reap_ev != NULL)
+		event_free(delivery_reap_ev);
+	if (delivery_wake_ev != NULL)
+		event_free(delivery_wake_ev);
+	delivery_curl_ev = delivery_reap_ev = delivery_wake_ev = NULL;
+	if (delivery_wbase != NULL)
+		event_base_free(delivery_wbase);
+	delivery_wbase = NULL;
+	delivery_wcfg_free(delivery_wcfg);
+	delivery_wcfg = NULL;
+	free(delivery_socks);
+	delivery_socks = NULL;
+	delivery_nsocks = delivery_socks_cap = 0;
+	delivery_wabandon = 0;
+	delivery_spawned = 0;
+}
+
+/*
+ * Load libcurl (first time only) and start the worker: its settings,
+ * base, multi handle, events and thread (main thread). Returns 0, or -1
+ * with err and nothing left behind but libcurl's global state, which
+ * delivery_release drops.
+ */
+static int
+delivery_spawn(char *err, size_t errlen)
+{
+	sigset_t	 all, old;
+	int		 e;
+
+	/*
+	 * dlopen and curl_global_init run here, on the main thread and
+	 * before any other libcurl call; once per process they cost some
+	 * milliseconds of this loop pass.
+	 */
+	if (curlsym_start(err, errlen) == -1)
+		return -1;
+	if ((delivery_wcfg = delivery_wcfg_new(delivery_cfg)) == NULL) {
+		delivery_errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((delivery_wbase = event_base_new()) == NULL) {
+		delivery_errf(err, errlen, "cannot create the delivery event "
+		    "base");
+		goto fail;
+	}
+	if ((delivery_multi = curlsym_multi_init()) == NULL) {
+		delivery_errf(err, errlen, "cannot create a libcurl multi "
+		    "handle");
+		goto fail;
+	}
+	if (curlsym_multi_setopt(delivery_multi, CURLMOPT_SOCKETFUNCTION,
+	    delivery_socket_cb) != CURLM_OK ||
+	    curlsym_multi_setopt(delivery_multi, CURLMOPT_TIMERFUNCTION,
+	    delivery_timer_cb) != CURLM_OK ||
+	    curlsym_multi_setopt(delivery_multi,
+	    CURLMOPT_MAX_TOTAL_CONNECTIONS, delivery_wcfg->max) != CURLM_OK ||
+	    curlsym_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS,
+	    delivery_wcfg->max) != CURLM_OK) {
+		delivery_errf(err, errlen, "libcurl refused a multi option");
+		goto fail;
+	}
+	delivery_wake_ev = event_new(delivery_wbase, -1, 0, delivery_wake_cb,
+	    NULL);
+	delivery_curl_ev = evtimer_new(delivery_wbase, delivery_curl_timer_cb,
+	    NULL);
+	delivery_reap_ev = evtimer_new(delivery_wbase, delivery_reap_cb, NULL);
+	if (delivery_wake_ev == NULL || delivery_curl_ev == NULL ||
+	    delivery_reap_ev == NULL) {
+		delivery_errf(err, errlen, "cannot create delivery events");
+		goto fail;
+	}
+	/* Signals are the main thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&delivery_thread, NULL, delivery_worker, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		delivery_errf(err, errlen, "cannot start the delivery thread: "
+		    "%s", strerror(e));
+		goto fail;
+	}
+	delivery_spawned = 1;
+	log_info("delivery: %s loaded, delivery thread started",
+	    curlsym_version());
+	return 0;
+
+fail:
+	delivery_unspawn();
+	return -1;
+}
+
+/*
+ * Start the worker for the first due message, or pause delivery (the
+ * messages stay queued, attempts untouched) until the retry time or a
+ * reload. The same failure again is not logged again.
+ */
+static int
+delivery_spawn_or_pause(void)
+{
+	char	 err[512], reason[DELIVERY_REPLY_MAX];
+	int	 again;
+
+	if (delivery_spawn(err, sizeof err) == 0) {
+		if (delivery_spawn_err[0] != '\0')
+			log_notice("delivery: resumed (the delivery thread "
+			    "started)");
+		delivery_spawn_err[0] = '\0';
+		return 0;
+	}
+	delivery_sanitise(reason, sizeof reason, err, strlen(err));
+	again = strcmp(reason, delivery_spawn_err) == 0;
+	snprintf(delivery_spawn_err, sizeof delivery_spawn_err, "%s", reason);
+	delivery_pause(reason, again);
+	/*
+	 * Its end is only the next attempt, not a recovery: that is logged
+	 * above, once the thread does start.
+	 */
+	delivery_paused_quiet = 1;
+	return -1;
 }
 
 /* The main thread's side of SMTP. */
@@ -1596,6 +1805,11 @@ delivery_smtp_pass(int64_t now)
 		return;
 	}
 	free(skip);
+	/* The first message due: load libcurl, start the worker. */
+	if (n > 0 && !delivery_spawned && delivery_spawn_or_pause() == -1) {
+		store_outbox_msgs_free(msgs, n);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		if ((j = calloc(1, sizeof *j)) == NULL ||
 		    (j->recipient = strdup(msgs[i].recipient)) == NULL)
@@ -1688,7 +1902,7 @@ delivery_result(const struct delivery_res *r)
 		/* No store write: it stays queued, attempts untouched. */
 		delivery_log(f.id, f.message_id, f.recipient,
 		    "not sent, server refuses", r->reply);
-		delivery_pause(r->reply);
+		delivery_pause(r->reply, 0);
 		break;
 	}
 	delivery_flight_cleanup(&f);
@@ -1741,6 +1955,8 @@ delivery_arm(int64_t now)
 	delivery_next_at = when;
 	if (when == 0) {
 		evtimer_del(delivery_work_ev);
+		if (wake_running())
+			wake_set(WAKE_DELIVERY, 0);
 		return;
 	}
 	if (delivery_paused && when < delivery_paused_until)
@@ -1752,9 +1968,45 @@ delivery_arm(int64_t now)
 	delay = when - now;
 	if (delay < 1)
 		delay = 1;
+	/*
+	 * In the daemon, the one wall-clock timer (wake.c) fires for it, so
+	 * that a retry is on time after the system clock is stepped; a
+	 * monotonic timer otherwise (the unit tests run delivery alone).
+	 */
+	if (wake_running()) {
+		wake_set(WAKE_DELIVERY, now + delay);
+		return;
+	}
 	tv.tv_sec = (time_t)delay;
 	tv.tv_usec = 0;
 	evtimer_add(delivery_work_ev, &tv);
+}
+
+static void
+delivery_due_cb(int64_t now)
+{
+	(void)now;
+	delivery_work_cb(-1, 0, NULL);
+}
+
+/* Queued messages that can no longer arrive in time: expired, unsent. */
+static void
+delivery_expire(int64_t now)
+{
+	char	 err[256];
+	int64_t	 n = 0;
+
+	if (store_begin_light() != LECTERN_OK)
+		return;
+	if (store_outbox_expire(now, &n, err, sizeof err) != LECTERN_OK ||
+	    store_commit() != LECTERN_OK) {
+		store_rollback();
+		log_warn("delivery: cannot expire messages: %s", err);
+		return;
+	}
+	if (n > 0)
+		log_notice("delivery: %" PRId64 " message%s expired unsent", n,
+		    n == 1 ? "" : "s");
 }
 
 /* The one place work is done: record, expire, take due messages, re-arm. */
@@ -1773,6 +2025,8 @@ delivery_work_cb(evutil_socket_t fd, short what, void *arg)
 		delivery_flush();
 	if (delivery_paused && now >= delivery_paused_until)
 		delivery_unpause("retry time reached");
+	if (delivery_ndone == 0)
+		delivery_expire(now);
 	if (delivery_ndone == 0 && !delivery_paused) {
 		if (delivery_cfg->maildir != NULL)
 			delivery_maildir_pass(now);
@@ -1785,36 +2039,14 @@ delivery_work_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * curl_multi_cleanup says QUIT on each cached connection and waits for
- * the reply as long as the most recently added handle's response timeout
- * (600 s): add and remove a handle with a short one first.
- */
-static void
-delivery_short_quit(void)
-{
-	CURL	*e;
-
-	if ((e = curl_easy_init()) == NULL)
-		return;
-	curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-	    DELIVERY_QUIT_WAIT);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, DELIVERY_QUIT_WAIT);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	if (curl_multi_add_handle(delivery_multi, e) == CURLM_OK)
-		curl_multi_remove_handle(delivery_multi, e);
-	curl_easy_cleanup(e);
-}
-
-/*
- * Release everything but the thread (which is not running): in-flight
- * records, queues, curl handles, then the events and the worker's base
- * (curl_multi_cleanup can still call the socket callback).
+ * Release everything but the thread (which is not running, or was never
+ * started): in-flight records, queues, the worker's state (see
+ * delivery_unspawn), the main thread's events, libcurl's global state.
  */
 static void
 delivery_release(void)
 {
-	struct delivery_xfer	*x;
-	size_t			 i;
+	size_t	 i;
 
 	delivery_results(delivery_res_take());
 	for (i = 0; i < delivery_nbusy; i++) {
@@ -1830,76 +2062,41 @@ delivery_release(void)
 	delivery_jobs_free(delivery_jobq);
 	delivery_jobq = NULL;
 	delivery_jobq_tail = &delivery_jobq;
-	delivery_jobs_free(delivery_wpend);
-	delivery_wpend = NULL;
-	delivery_wpend_tail = &delivery_wpend;
 	if (delivery_ndone > 0 && delivery_flush() == -1)
 		log_warn("delivery: %zu outcome%s not recorded; those "
 		    "messages will be sent again", delivery_ndone,
 		    delivery_ndone == 1 ? "" : "s");
 	delivery_ndone = 0;
 
-	if (delivery_multi != NULL)
-		delivery_short_quit();
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
-		x = &delivery_xfers[i];
-		if (x->easy != NULL) {
-			if (x->busy && delivery_multi != NULL)
-				curl_multi_remove_handle(delivery_multi,
-				    x->easy);
-			curl_easy_cleanup(x->easy);
-		}
-		delivery_job_free(x->job);
-		curl_slist_free_all(x->rcpt);
-		memset(x, 0, sizeof *x);
-		x->sock = CURL_SOCKET_BAD;
-	}
-	delivery_wbusy = 0;
-	/* May still call delivery_socket_cb: the events go after it. */
-	if (delivery_multi != NULL)
-		curl_multi_cleanup(delivery_multi);
-	delivery_multi = NULL;
-	delivery_reap_cb(-1, 0, NULL);
-	if (delivery_curl_ev != NULL)
-		event_free(delivery_curl_ev);
-	if (delivery_reap_ev != NULL)
-		event_free(delivery_reap_ev);
-	if (delivery_wake_ev != NULL)
-		event_free(delivery_wake_ev);
-	delivery_curl_ev = delivery_reap_ev = delivery_wake_ev = NULL;
-	if (delivery_wbase != NULL)
-		event_base_free(delivery_wbase);
-	delivery_wbase = NULL;
+	delivery_unspawn();
 	if (delivery_work_ev != NULL)
 		event_free(delivery_work_ev);
 	if (delivery_res_ev != NULL)
 		event_free(delivery_res_ev);
 	delivery_work_ev = delivery_res_ev = NULL;
-	delivery_wcfg_free(delivery_wcfg);
-	delivery_wcfg = NULL;
-	free(delivery_socks);
-	delivery_socks = NULL;
-	delivery_nsocks = delivery_socks_cap = 0;
 	free(delivery_done);
 	delivery_done = NULL;
 	delivery_done_cap = 0;
-	delivery_abandon = delivery_wabandon = 0;
+	delivery_abandon = 0;
+	delivery_paused_quiet = 0;
+	delivery_spawn_err[0] = '\0';
 	pthread_cond_destroy(&delivery_res_cond);
-	curl_global_cleanup();
+	/* curl_global_cleanup; libcurl itself stays mapped (curlsym.c). */
+	curlsym_stop();
 	delivery_base = NULL;
 	delivery_cfg = NULL;
 }
 
-/* Start delivering. */
+/*
+ * Start delivering: the main thread's side only. libcurl and the worker
+ * wait for the first SMTP message that is due (delivery_smtp_pass).
+ */
 int
 delivery_start(struct event_base *base, const struct config *cfg,
     char *err, size_t errlen)
 {
 	pthread_condattr_t	 ca;
-	sigset_t		 all, old;
-	CURLcode		 rc;
 	size_t			 i;
-	int			 e;
 
 	if (delivery_started) {
 		delivery_errf(err, errlen, "delivery is already running");
@@ -1912,16 +2109,10 @@ delivery_start(struct event_base *base, const struct config *cfg,
 		delivery_errf(err, errlen, "libevent has no thread support");
 		return -1;
 	}
-	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
-		delivery_errf(err, errlen, "cannot initialise libcurl: %s",
-		    curl_easy_strerror(rc));
-		return -1;
-	}
 	if (pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&delivery_res_cond, &ca) != 0) {
 		delivery_errf(err, errlen, "cannot create a condition variable");
-		curl_global_cleanup();
 		return -1;
 	}
 	pthread_condattr_destroy(&ca);
@@ -1930,59 +2121,21 @@ delivery_start(struct event_base *base, const struct config *cfg,
 	atomic_store(&delivery_wlevel, cfg->log_level);
 	delivery_stopping = 0;
 	delivery_paused = 0;
+	delivery_paused_quiet = 0;
 	delivery_paused_reason[0] = '\0';
+	delivery_spawn_err[0] = '\0';
 	delivery_next_at = 0;
 	delivery_abandon = delivery_wabandon = 0;
 	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
 		delivery_xfers[i].sock = CURL_SOCKET_BAD;
-	if ((delivery_wcfg = delivery_wcfg_new(cfg)) == NULL) {
-		delivery_errf(err, errlen, "out of memory");
-		goto fail;
-	}
-	if ((delivery_wbase = event_base_new()) == NULL) {
-		delivery_errf(err, errlen, "cannot create the delivery event "
-		    "base");
-		goto fail;
-	}
-	if ((delivery_multi = curl_multi_init()) == NULL) {
-		delivery_errf(err, errlen, "cannot create a libcurl multi handle");
-		goto fail;
-	}
-	if (curl_multi_setopt(delivery_multi, CURLMOPT_SOCKETFUNCTION,
-	    delivery_socket_cb) != CURLM_OK ||
-	    curl_multi_setopt(delivery_multi, CURLMOPT_TIMERFUNCTION,
-	    delivery_timer_cb) != CURLM_OK ||
-	    curl_multi_setopt(delivery_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    delivery_wcfg->max) != CURLM_OK ||
-	    curl_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS,
-	    delivery_wcfg->max) != CURLM_OK) {
-		delivery_errf(err, errlen, "libcurl refused a multi option");
-		goto fail;
-	}
 	delivery_work_ev = evtimer_new(base, delivery_work_cb, NULL);
 	delivery_res_ev = event_new(base, -1, 0, delivery_res_cb, NULL);
-	delivery_wake_ev = event_new(delivery_wbase, -1, 0, delivery_wake_cb,
-	    NULL);
-	delivery_curl_ev = evtimer_new(delivery_wbase, delivery_curl_timer_cb,
-	    NULL);
-	delivery_reap_ev = evtimer_new(delivery_wbase, delivery_reap_cb, NULL);
-	if (delivery_work_ev == NULL || delivery_res_ev == NULL ||
-	    delivery_wake_ev == NULL || delivery_curl_ev == NULL ||
-	    delivery_reap_ev == NULL) {
+	if (delivery_work_ev == NULL || delivery_res_ev == NULL) {
 		delivery_errf(err, errlen, "cannot create delivery events");
 		goto fail;
 	}
-	/* Signals are the main thread's business. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&delivery_thread, NULL, delivery_worker, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0) {
-		delivery_errf(err, errlen, "cannot start the delivery thread: "
-		    "%s", strerror(e));
-		goto fail;
-	}
 	delivery_started = 1;
+	wake_register(WAKE_DELIVERY, delivery_due_cb);
 	log_info("delivery: %s via %s", cfg->maildir != NULL ? "maildir" :
 	    "smtp", cfg->maildir != NULL ? cfg->maildir : cfg->mail_url);
 	delivery_soon();
@@ -2036,12 +2189,16 @@ delivery_stop(void)
 		return;
 	delivery_stopping = 1;
 	evtimer_del(delivery_work_ev);
+	wake_register(WAKE_DELIVERY, NULL);
 	if (delivery_nbusy > 0) {
 		log_info("delivery: waiting up to %d s for %zu transfer%s",
 		    DELIVERY_STOP_WAIT, delivery_nbusy,
 		    delivery_nbusy == 1 ? "" : "s");
 		delivery_stop_wait();
 	}
+	/* No worker (nothing was ever sent over SMTP): nothing to abandon. */
+	if (!delivery_spawned)
+		goto release;
 	/*
 	 * Abandon the rest. A transfer may be blocked inside libcurl waiting
 	 * for the reply to its final dot, and libcurl cannot be interrupted
@@ -2067,6 +2224,7 @@ delivery_stop(void)
 		pthread_mutex_unlock(&delivery_mtx);
 		pthread_join(delivery_thread, NULL);
 	}
+release:
 	delivery_release();
 	delivery_started = 0;
 	delivery_stopping = 0;
@@ -2086,15 +2244,22 @@ delivery_set_config(const struct config *cfg)
 	if (cfg->maildir != NULL &&
 	    delivery_maildir_init(cfg->maildir, err, sizeof err) == -1)
 		log_err("delivery: %s", err);
-	/* The worker gets its own copy of the mail settings. */
-	if ((j = calloc(1, sizeof *j)) == NULL ||
-	    (j->cfg = delivery_wcfg_new(cfg)) == NULL) {
-		log_err("delivery: out of memory: the mail settings stay "
-		    "unchanged");
-		free(j);
-	} else {
-		j->kind = DELIVERY_JOB_CONFIG;
-		delivery_hand(j, &j->next);
+	/* A failure to start the worker is logged again after a reload. */
+	delivery_spawn_err[0] = '\0';
+	/*
+	 * The worker gets its own copy of the mail settings; one not started
+	 * yet takes them from delivery_cfg when it starts.
+	 */
+	if (delivery_spawned) {
+		if ((j = calloc(1, sizeof *j)) == NULL ||
+		    (j->cfg = delivery_wcfg_new(cfg)) == NULL) {
+			log_err("delivery: out of memory: the mail settings "
+			    "stay unchanged");
+			free(j);
+		} else {
+			j->kind = DELIVERY_JOB_CONFIG;
+			delivery_hand(j, &j->next);
+		}
 	}
 	delivery_unpause("configuration reloaded");
 	delivery_soon();

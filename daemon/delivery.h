@@ -1,8 +1,9 @@
 /*
  * delivery.h -- sending the outbox: libcurl's multi-socket API driven by
  * libevent (the hiperfifo pattern) on a delivery thread of its own, or the
- * maildir transport. The only module that touches libcurl. Every function
- * here is called from the main thread only.
+ * maildir transport. The only module that touches libcurl, which it loads
+ * (curlsym.h) when the first message is due over SMTP, not before. Every
+ * function here is called from the main thread only.
  */
 #ifndef DELIVERY_H
 #define DELIVERY_H
@@ -18,7 +19,12 @@ struct config;
  * before any event_base is created. Returns 0 or -1.
  */
 int delivery_init_threads(void);
-/* Start delivering what the outbox holds. Returns 0, or -1 with err. */
+/*
+ * Start delivering what the outbox holds. Returns 0, or -1 with err.
+ * Loads nothing: libcurl and the delivery thread wait for the first SMTP
+ * message that is due, and a failure then pauses delivery (status says
+ * why) instead of stopping the daemon.
+ */
 int delivery_start(struct event_base *base, const struct config *cfg,
     char *err, size_t errlen);
 /*

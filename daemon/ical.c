@@ -889,6 +889,202 @@ ical_series_end(struct icalrecurrencetype rr, struct icaltimetype start,
 	return t > cap ? cap : t;
 }
 
+/* The VEVENT block (BEGIN:VEVENT...END:VEVENT\r\n) of a finished text. */
+static int
+ical_vevent_block(const char *text, const char **b, size_t *len)
+{
+	const char	*e;
+
+	if ((*b = strstr(text, "\r\nBEGIN:VEVENT\r\n")) == NULL ||
+	    (e = strstr(*b, "\r\nEND:VEVENT\r\n")) == NULL)
+		return -1;
+	*b += 2;
+	*len = (size_t)(e + strlen("\r\nEND:VEVENT\r\n") - *b);
+	return 0;
+}
+
+/*
+ * The series' changed occurrences go into the same VCALENDAR as its
+ * master (RFC 5546 3.2.2: one UID, the master and its RECURRENCE-ID
+ * instances together), after the master's VEVENT. Each is rendered as a
+ * whole (with the same zone, so its VTIMEZONE is the master's) and its
+ * finished, folded VEVENT lines are moved over. Frees master.
+ */
+static char *
+ical_add_overrides(char *master, const struct ical_event *ev, char *err,
+    size_t errlen)
+{
+	struct buf	 out = { NULL, 0, 0, 0 };
+	const char	*end, *b;
+	char		*one;
+	size_t		 i, len;
+
+	if ((end = strstr(master, "\r\nEND:VCALENDAR\r\n")) == NULL) {
+		free(master);
+		ical_error(err, errlen, "calendar: cannot serialise");
+		return NULL;
+	}
+	buf_add(&out, master, (size_t)(end - master) + 2);
+	for (i = 0; i < ev->noverrides; i++) {
+		if (ev->overrides[i].recurrence_id_local == NULL ||
+		    ev->overrides[i].rrule != NULL ||
+		    ev->overrides[i].noverrides != 0 ||
+		    strcmp(ev->overrides[i].tz, ev->tz) != 0 ||
+		    strcmp(ev->overrides[i].uid, ev->uid) != 0) {
+			ical_error(err, errlen, "occurrence: not an occurrence "
+			    "of this series");
+			goto fail;
+		}
+		if ((one = ical_render(&ev->overrides[i], err, errlen)) ==
+		    NULL)
+			goto fail;
+		if (ical_vevent_block(one, &b, &len) == -1) {
+			free(one);
+			ical_error(err, errlen, "calendar: cannot serialise");
+			goto fail;
+		}
+		buf_add(&out, b, len);
+		free(one);
+	}
+	buf_str(&out, "END:VCALENDAR\r\n");
+	free(master);
+	if (buf_get(&out) == NULL) {
+		ical_error(err, errlen, "calendar: out of memory");
+		return NULL;
+	}
+	return buf_take(&out);
+fail:
+	free(master);
+	buf_free(&out);
+	return NULL;
+}
+
+/* "YYYY-MM-DD" as a DATE value; -1 if it is not a real date. */
+static int
+ical_day(const char *s, struct icaltimetype *tt)
+{
+	int	y, m, d;
+
+	*tt = icaltime_null_date();
+	if (s == NULL || strlen(s) != 10 || ical_digits(s, 4, &y) == -1 ||
+	    s[4] != '-' || ical_digits(s + 5, 2, &m) == -1 || s[7] != '-' ||
+	    ical_digits(s + 8, 2, &d) == -1 || y < 1601 || m < 1 || m > 12 ||
+	    d < 1 || d > icaltime_days_in_month(m, y))
+		return -1;
+	tt->year = y;
+	tt->month = m;
+	tt->day = d;
+	tt->is_date = 1;
+	return 0;
+}
+
+/* Render an all-day entry; see ical.h. Caller frees. */
+char *
+ical_render_allday(const struct ical_allday *ev, char *err, size_t errlen)
+{
+	icalcomponent		*cal = NULL, *vev;
+	icalproperty		*p;
+	struct icaltimetype	 first, last;
+	char			*summary = NULL, *desc = NULL;
+	char			*ocn = NULL, *acn = NULL, *raw = NULL;
+	char			*out = NULL;
+
+	if (ev == NULL || (ev->method != ICAL_REQUEST &&
+	    ev->method != ICAL_CANCEL)) {
+		ical_error(err, errlen, "event: invalid method");
+		return NULL;
+	}
+	if (ical_check_uid(ev->uid, err, errlen) == -1)
+		return NULL;
+	if (ev->sequence < 0) {
+		ical_error(err, errlen, "sequence: must not be negative");
+		return NULL;
+	}
+	if (ical_day(ev->first_day, &first) == -1 ||
+	    ical_day(ev->last_day, &last) == -1 ||
+	    icaltime_compare_date_only(first, last) > 0) {
+		ical_error(err, errlen, "days: first_day and last_day must be "
+		    "dates, the first not after the last");
+		return NULL;
+	}
+	if (valid_email(ev->organizer_addr, "organizer", err, errlen) == -1 ||
+	    valid_email(ev->attendee_addr, "attendee", err, errlen) == -1)
+		return NULL;
+	if (ev->summary == NULL || ev->summary[0] == '\0') {
+		ical_error(err, errlen, "summary: must not be empty");
+		return NULL;
+	}
+	if ((summary = ical_text(ev->summary, "summary", err, errlen)) == NULL)
+		goto fail;
+	if (ev->description != NULL && (desc = ical_text(ev->description,
+	    "description", err, errlen)) == NULL)
+		goto fail;
+	if ((ocn = ical_cn(ev->organizer_name != NULL ? ev->organizer_name :
+	    "", "organizer_name", err, errlen)) == NULL ||
+	    (acn = ical_cn(ev->attendee_name != NULL ? ev->attendee_name :
+	    "", "attendee_name", err, errlen)) == NULL)
+		goto fail;
+	/* DTEND of a DATE event is the day after its last (RFC 5545 3.6.1). */
+	icaltime_adjust(&last, 1, 0, 0, 0);
+
+	cal = icalcomponent_new_vcalendar();
+	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(cal, icalproperty_new_prodid(ICAL_PRODID));
+	icalcomponent_add_property(cal, icalproperty_new_method(
+	    ev->method == ICAL_CANCEL ? ICAL_METHOD_CANCEL :
+	    ICAL_METHOD_REQUEST));
+	icalcomponent_add_property(cal, icalproperty_new_calscale(
+	    "GREGORIAN"));
+	vev = icalcomponent_new_vevent();
+	icalcomponent_add_component(cal, vev);
+	icalcomponent_add_property(vev, icalproperty_new_uid(ev->uid));
+	icalcomponent_add_property(vev, icalproperty_new_dtstamp(
+	    icaltime_from_timet_with_zone((time_t)ev->dtstamp, 0,
+	    icaltimezone_get_utc_timezone())));
+	icalcomponent_add_property(vev, icalproperty_new_dtstart(first));
+	icalcomponent_add_property(vev, icalproperty_new_dtend(last));
+	icalcomponent_add_property(vev, icalproperty_new_summary(summary));
+	if (desc != NULL)
+		icalcomponent_add_property(vev,
+		    icalproperty_new_description(desc));
+	icalcomponent_add_property(vev,
+	    ical_person(0, ev->organizer_addr, ocn));
+	icalcomponent_add_property(vev,
+	    ical_person(1, ev->attendee_addr, acn));
+	icalcomponent_add_property(vev,
+	    icalproperty_new_sequence(ev->sequence));
+	icalcomponent_add_property(vev, icalproperty_new_status(
+	    ev->method == ICAL_CANCEL ? ICAL_STATUS_CANCELLED :
+	    ICAL_STATUS_CONFIRMED));
+	/* A period, not a meeting: it must not show the teacher as busy. */
+	icalcomponent_add_property(vev,
+	    icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+	for (p = icalcomponent_get_first_property(vev, ICAL_ANY_PROPERTY);
+	    p != NULL; p = icalcomponent_get_next_property(vev,
+	    ICAL_ANY_PROPERTY)) {
+		if (icalproperty_isa(p) == ICAL_XLICERROR_PROPERTY) {
+			ical_error(err, errlen, "calendar: libical refused a "
+			    "value");
+			goto fail;
+		}
+	}
+	if ((raw = icalcomponent_as_ical_string_r(cal)) == NULL) {
+		ical_error(err, errlen, "calendar: cannot serialise");
+		goto fail;
+	}
+	out = ical_finish(raw, err, errlen);
+fail:
+	if (cal != NULL)
+		icalcomponent_free(cal);
+	icalerror_clear_errno();
+	free(raw);
+	free(summary);
+	free(desc);
+	free(ocn);
+	free(acn);
+	return out;
+}
+
 /* Render the whole VCALENDAR; see ical.h. Caller frees. */
 char *
 ical_render(const struct ical_event *ev, char *err, size_t errlen)
@@ -1009,6 +1205,13 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 		    ev->start_utc) : end_utc;
 	if (range_end < end_utc)
 		range_end = end_utc;
+	/* A changed occurrence may have moved past the series' end. */
+	for (i = 0; i < ev->noverrides; i++) {
+		t = ev->overrides[i].start_utc +
+		    (int64_t)ev->overrides[i].duration * 60;
+		if (t > range_end)
+			range_end = t;
+	}
 	if ((tztext = ical_vtimezone(ev->tz, ev->start_utc, range_end)) ==
 	    NULL) {
 		ical_error(err, errlen, "tz: cannot describe %s for these "
@@ -1070,6 +1273,18 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 	if (ev->recurrence_id_local != NULL)
 		icalcomponent_add_property(vev,
 		    ical_zoned(icalproperty_new_recurrenceid(rid), ev->tz));
+	/* EXDATE in the master's zone, as RECURRENCE-ID (RFC 5545 3.8.5.1). */
+	for (i = 0; has_rrule && i < ev->nexdates; i++) {
+		struct icaltimetype	 ex;
+
+		if (ical_wall(ev->tz, ev->exdates[i], &ex) == -1) {
+			ical_error(err, errlen, "exdate: the instant cannot be "
+			    "written as a wall time in %s", ev->tz);
+			goto fail;
+		}
+		icalcomponent_add_property(vev,
+		    ical_zoned(icalproperty_new_exdate(ex), ev->tz));
+	}
 	icalcomponent_add_property(vev,
 	    icalproperty_new_transp(ICAL_TRANSP_OPAQUE));
 	for (i = 0; ev->method == ICAL_REQUEST && i < ev->nalarms; i++) {
@@ -1104,6 +1319,9 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 		goto fail;
 	}
 	out = ical_finish(whole, err, errlen);
+	if (out != NULL && ev->noverrides > 0 &&
+	    (out = ical_add_overrides(out, ev, err, errlen)) == NULL)
+		goto fail;
 fail:
 	if (cal != NULL)
 		icalcomponent_free(cal);
@@ -1117,4 +1335,177 @@ fail:
 	free(ocn);
 	free(acn);
 	return out;
+}
+
+/*
+ * Prepared calendars. Everything in ical_render's text but the ATTENDEE
+ * line is the same for every recipient of one message about one session
+ * (DTSTAMP included: one notify call renders all of them at the same
+ * time), so it is rendered once, with a placeholder attendee, and each
+ * recipient's ATTENDEE line is written by hand in place of the
+ * placeholder's. The hand-written line is what libical 3.0.16 and
+ * ical_finish() make of ical_person(1, ...): libical writes a parameter
+ * value verbatim (in quotes when it holds ';', ':' or ','), ical_quote_cn()
+ * quotes every CN, ical_fold() folds. tests/unit/test_ical.c checks that
+ * both ways give the same octets for hostile names.
+ */
+#define ICAL_PREP_ADDR	"attendee@lectern.invalid"
+#define ICAL_ATTENDEE_PARAMS \
+	";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
+
+struct ical_prep {
+	struct ical_event	 ev;	/* strings borrowed from the caller */
+	char			*text;	/* the calendar for ICAL_PREP_ADDR */
+	size_t			 len;
+	size_t			 head;	/* where its ATTENDEE line starts */
+	size_t			 tail;	/* where the line after it starts */
+};
+
+/*
+ * The start of the first logical line of text[from..len) that begins with
+ * name followed by ';' or ':', or len.
+ */
+static size_t
+ical_prep_find(const char *text, size_t len, size_t from, const char *name)
+{
+	size_t		 n = strlen(name);
+	const char	*p = text + from, *end = text + len;
+
+	while (p < end) {
+		if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 &&
+		    (p[n] == ';' || p[n] == ':'))
+			return (size_t)(p - text);
+		/* The next physical line that is not a continuation. */
+		do {
+			if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				return len;
+			p++;
+		} while (p < end && (*p == ' ' || *p == '\t'));
+	}
+	return len;
+}
+
+/* Prepare ev's calendar for many attendees; see ical.h. */
+struct ical_prep *
+ical_prep_new(const struct ical_event *ev, char *err, size_t errlen)
+{
+	struct ical_prep	*p;
+	struct ical_event	 e;
+	const char		*nl;
+
+	if (ev == NULL) {
+		ical_error(err, errlen, "event: none");
+		return NULL;
+	}
+	e = *ev;
+	e.attendee_name = "";
+	e.attendee_addr = ICAL_PREP_ADDR;
+	if ((p = calloc(1, sizeof *p)) == NULL) {
+		ical_error(err, errlen, "calendar: out of memory");
+		return NULL;
+	}
+	p->ev = *ev;
+	if ((p->text = ical_render(&e, err, errlen)) == NULL)
+		goto fail;
+	p->len = strlen(p->text);
+	p->head = ical_prep_find(p->text, p->len, 0, "ATTENDEE");
+	if (p->head == p->len)
+		goto bad;
+	/* The end of its logical line: the next that does not continue it. */
+	p->tail = p->head;
+	do {
+		if ((nl = memchr(p->text + p->tail, '\n', p->len - p->tail)) ==
+		    NULL)
+			goto bad;
+		p->tail = (size_t)(nl + 1 - p->text);
+	} while (p->tail < p->len && (p->text[p->tail] == ' ' ||
+	    p->text[p->tail] == '\t'));
+	if (ical_prep_find(p->text, p->len, p->tail, "ATTENDEE") != p->len)
+		goto bad;
+	return p;
+bad:
+	ical_error(err, errlen, "calendar: cannot prepare");
+fail:
+	ical_prep_free(p);
+	return NULL;
+}
+
+/*
+ * Append the folded ATTENDEE line for (name, addr) to out: what
+ * ical_render writes for that attendee. -1 if a value is not fit (the
+ * caller asks ical_render for the reason).
+ */
+static int
+ical_prep_attendee(struct buf *out, const char *name, const char *addr)
+{
+	struct buf	 line = { NULL, 0, 0, 0 };
+	char		*cn = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (valid_email(addr, "attendee", NULL, 0) == -1 ||
+	    (cn = ical_cn(name != NULL ? name : "", "attendee_name", NULL,
+	    0)) == NULL)
+		return -1;
+	buf_str(&line, "ATTENDEE");
+	if (cn[0] != '\0') {
+		buf_str(&line, ";CN=\"");
+		buf_str(&line, cn);
+		buf_str(&line, "\"");
+	}
+	buf_str(&line, ICAL_ATTENDEE_PARAMS ":mailto:");
+	buf_str(&line, addr);
+	if (buf_get(&line) == NULL)
+		goto fail;
+	/* The second line of defence, as in ical_finish(). */
+	for (i = 0; i < line.len; i++) {
+		unsigned char c = (unsigned char)line.s[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			goto fail;
+	}
+	ical_fold(out, line.s, line.len);
+	rc = out->failed ? -1 : 0;
+fail:
+	buf_free(&line);
+	free(cn);
+	return rc;
+}
+
+/* The calendar of p for one attendee; see ical.h. Caller frees. */
+char *
+ical_prep_render(const struct ical_prep *p, const char *name,
+    const char *addr, char *err, size_t errlen)
+{
+	struct ical_event	 e;
+	struct buf		 out = { NULL, 0, 0, 0 };
+
+	if (p == NULL) {
+		ical_error(err, errlen, "calendar: not prepared");
+		return NULL;
+	}
+	if (buf_reserve(&out, p->len + 256) == 0) {
+		buf_add(&out, p->text, p->head);
+		if (ical_prep_attendee(&out, name, addr) == 0) {
+			buf_add(&out, p->text + p->tail, p->len - p->tail);
+			if (buf_get(&out) != NULL)
+				return buf_take(&out);
+		}
+	}
+	buf_free(&out);
+	/* A value that does not fit: ical_render says why. */
+	e = p->ev;
+	e.attendee_name = name;
+	e.attendee_addr = addr;
+	return ical_render(&e, err, errlen);
+}
+
+/* Free a prepared calendar. */
+void
+ical_prep_free(struct ical_prep *p)
+{
+	if (p == NULL)
+		return;
+	free(p->text);
+	free(p);
 }

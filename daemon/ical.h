@@ -32,7 +32,30 @@ struct ical_event {
 	const int64_t	*alarms;	/* VALARM offsets, seconds before start (REQUEST only) */
 	size_t		 nalarms;
 	int64_t		 range_end_utc;	/* last instant the calendar must describe (series end), 0 = start + duration */
+	/* A series' REQUEST: occurrences cancelled (original UTC starts)... */
+	const int64_t	*exdates;
+	size_t		 nexdates;
+	/* ...and changed: each a whole event with recurrence_id_local. */
+	const struct ical_event *overrides;
+	size_t		 noverrides;
 };
+
+/*
+ * An all-day entry spanning days (a course's period): what a teacher's
+ * calendar shows beside the course's timed meetings.
+ */
+struct ical_allday {
+	enum ical_method method;
+	const char	*uid;
+	int		 sequence;
+	int64_t		 dtstamp;
+	const char	*first_day, *last_day;	/* "YYYY-MM-DD", inclusive */
+	const char	*summary, *description;	/* description may be NULL */
+	const char	*organizer_name, *organizer_addr;
+	const char	*attendee_name, *attendee_addr;
+};
+char *ical_render_allday(const struct ical_allday *ev, char *err,
+    size_t errlen);
 
 /*
  * Render a whole VCALENDAR (METHOD, PRODID, VERSION, one VTIMEZONE, one
@@ -42,6 +65,24 @@ struct ical_event {
  * NUL or control character in an address, URI or TZID; a non-ASCII UID).
  */
 char *ical_render(const struct ical_event *ev, char *err, size_t errlen);
+
+/*
+ * A calendar prepared once for many attendees: ev as ical_render would
+ * render it, but for its attendee fields, which are ignored. The strings
+ * of ev are borrowed and must outlive the result. Returns NULL with err
+ * set when ev cannot be rendered; free with ical_prep_free.
+ */
+struct ical_prep;
+struct ical_prep *ical_prep_new(const struct ical_event *ev, char *err,
+    size_t errlen);
+/*
+ * Exactly what ical_render returns for p's event with this attendee
+ * (name may be "" or NULL): the prepared text with the attendee's ATTENDEE
+ * line in place. Malloc'd, or NULL with err set.
+ */
+char *ical_prep_render(const struct ical_prep *p, const char *name,
+    const char *addr, char *err, size_t errlen);
+void ical_prep_free(struct ical_prep *p);
 
 /*
  * A compact VTIMEZONE for zone that is correct for [from, to] (UTC): at

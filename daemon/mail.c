@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +59,16 @@
 /* The template files, indexed by enum mail_kind. */
 static const char *const mail_tmpl_files[] = {
 	"invite.txt", "update.txt", "cancel.txt", "reminder.txt",
-	"waitlist.txt",
+	"waitlist.txt", "course_invite.txt", "course_update.txt",
+	"course_cancel.txt", "course_waitlist.txt",
 };
 #define MAIL_NTMPL (sizeof mail_tmpl_files / sizeof mail_tmpl_files[0])
+
+/*
+ * Stands for the recipient's name in a prepared text: a control character,
+ * which no value and no template line may hold.
+ */
+#define MAIL_NAME_MARK	'\x01'
 
 /* Placeholders of the message templates. */
 enum mail_ph {
@@ -68,12 +76,14 @@ enum mail_ph {
 	MAIL_PH_TIME, MAIL_PH_END_TIME, MAIL_PH_TZ, MAIL_PH_TZNAME,
 	MAIL_PH_DURATION, MAIL_PH_URL, MAIL_PH_LOCATION, MAIL_PH_DESCRIPTION,
 	MAIL_PH_COURSE, MAIL_PH_REASON, MAIL_PH_NAME, MAIL_PH_ORGANIZER,
-	MAIL_PH_POSITION, MAIL_PH_REPEAT, MAIL_PH_STARTS_IN, MAIL_NPH
+	MAIL_PH_POSITION, MAIL_PH_REPEAT, MAIL_PH_STARTS_IN, MAIL_PH_FIRST_DAY,
+	MAIL_PH_LAST_DAY, MAIL_PH_PROVIDER, MAIL_PH_HOURS, MAIL_NPH
 };
 static const char *const mail_ph_names[MAIL_NPH] = {
 	"title", "kind", "date", "date_short", "time", "end_time", "tz",
 	"tzname", "duration", "url", "location", "description", "course",
 	"reason", "name", "organizer", "position", "repeat", "starts_in",
+	"first_day", "last_day", "provider", "hours",
 };
 
 /* Keys of lang.conf; "kind.<name>" keys follow for every session kind. */
@@ -111,6 +121,7 @@ static const char *const mail_rfc_months[] = {
 };
 static const char mail_b64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char mail_hex_digits[] = "0123456789abcdef";
 
 /* A growing string; on allocation failure it stays failed. */
 struct mail_tmpl {
@@ -140,7 +151,8 @@ struct mail_vals {
 	const char	*v[MAIL_NPH];
 	char		 date[256], date_short[256], time[16], end_time[400];
 	char		 tzname[64], duration[256], position[24], repeat[1024];
-	char		 starts_in[256];
+	char		 starts_in[256], first_day[256], last_day[256];
+	char		 hours[24];
 	struct buf	 description, reason;
 };
 
@@ -150,10 +162,17 @@ struct mail_part {
 	const char	*extra;		/* further header lines (CRLF each) or "" */
 	struct buf	 enc;		/* encoded body, ends with CRLF */
 	const char	*cte;		/* "7bit" or "base64" */
+	const char	*text;		/* if set, the encoded body instead of enc */
+	size_t		 len;		/* (borrowed) and its length */
+	int		 clean;		/* known to hold no MAIL_BOUNDARY_PFX */
 };
+
+/* What every boundary starts with; base64 text can never hold it. */
+#define MAIL_BOUNDARY_PFX "=_lectern_"
 
 static void mail_error(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+
 
 static void
 mail_error(char *err, size_t errlen, const char *fmt, ...)
@@ -1145,11 +1164,65 @@ mail_lf(const char *s, struct buf *out)
 	return buf_get(out) == NULL ? -1 : 0;
 }
 
+/* An empty struct mail_vals (its big buffers need no clearing). */
+static void
+mail_vals_zero(struct mail_vals *mv)
+{
+	memset(mv->v, 0, sizeof mv->v);
+	mv->date[0] = mv->date_short[0] = mv->time[0] = mv->end_time[0] = '\0';
+	mv->tzname[0] = mv->duration[0] = mv->position[0] = '\0';
+	mv->repeat[0] = mv->starts_in[0] = '\0';
+	mv->first_day[0] = mv->last_day[0] = mv->hours[0] = '\0';
+	memset(&mv->description, 0, sizeof mv->description);
+	memset(&mv->reason, 0, sizeof mv->reason);
+}
+
 static void
 mail_vals_cleanup(struct mail_vals *mv)
 {
 	buf_free(&mv->description);
 	buf_free(&mv->reason);
+}
+
+/* The iTIP method of a message of kind, NULL for one without calendar. */
+static const char *
+mail_method(enum mail_kind kind)
+{
+	switch (kind) {
+	case MAIL_INVITE:
+	case MAIL_UPDATE:
+	case MAIL_COURSE_INVITE:
+	case MAIL_COURSE_UPDATE:
+		return "REQUEST";
+	case MAIL_CANCEL:
+	case MAIL_COURSE_CANCEL:
+		return "CANCEL";
+	default:
+		return NULL;
+	}
+}
+
+/* A date "YYYY-MM-DD" (or NULL: "") in the language's short pattern. */
+static int
+mail_day(const struct mail_lang *l, const char *day, char *out, size_t len,
+    const char *field, char *err, size_t errlen)
+{
+	int	y, m, d, n = 0;
+
+	out[0] = '\0';
+	if (day == NULL)
+		return 0;
+	if (strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d%n", &y, &m, &d,
+	    &n) != 3 || n != 10 || m < 1 || m > 12 || d < 1 ||
+	    /* The day must exist: the next month's first is further on. */
+	    tz_days_from_civil(y, m, d) >= (m == 12 ?
+	    tz_days_from_civil(y + 1, 1, 1) : tz_days_from_civil(y, m + 1, 1)) ||
+	    mail_local(l, tz_days_from_civil(y, m, d) * 86400 + 43200, "UTC",
+	    NULL, 0, out, len, NULL, 0, NULL, 0) == -1) {
+		mail_error(err, errlen, "%s: not a date", field);
+		return -1;
+	}
+	return 0;
 }
 
 /* Check the message's values and compute those of the placeholders. */
@@ -1259,6 +1332,19 @@ mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
 	mv->v[MAIL_PH_POSITION] = mv->position;
 	mv->v[MAIL_PH_REPEAT] = mv->repeat;
 	mv->v[MAIL_PH_STARTS_IN] = mv->starts_in;
+	if (valid_text(mail_opt(m->provider), LECTERN_TEXT_MAX * 4, 1, 0,
+	    "provider", err, errlen) == -1 ||
+	    mail_day(l, m->first_day, mv->first_day, sizeof mv->first_day,
+	    "first_day", err, errlen) == -1 ||
+	    mail_day(l, m->last_day, mv->last_day, sizeof mv->last_day,
+	    "last_day", err, errlen) == -1)
+		return -1;
+	if (m->hours > 0)
+		snprintf(mv->hours, sizeof mv->hours, "%" PRId64, m->hours);
+	mv->v[MAIL_PH_FIRST_DAY] = mv->first_day;
+	mv->v[MAIL_PH_LAST_DAY] = mv->last_day;
+	mv->v[MAIL_PH_PROVIDER] = mail_opt(m->provider);
+	mv->v[MAIL_PH_HOURS] = mv->hours;
 	return 0;
 }
 
@@ -1360,10 +1446,52 @@ mail_html_line(struct buf *b, const char *s, size_t n, const char *url)
 	}
 }
 
-/* The HTML alternative of text: paragraphs at blank lines, <br> inside. */
+/*
+ * Where a prepared HTML text leaves out a line that names the recipient:
+ * at offset "at" of the HTML goes mail_html_line() of that text line.
+ */
+struct mail_cut {
+	size_t	at;		/* in the HTML */
+	size_t	off, len;	/* the line in the text */
+};
+
+struct mail_cuts {
+	struct mail_cut	*v;
+	size_t		 n, cap;
+	int		 failed;
+};
+
+static void
+mail_cuts_add(struct mail_cuts *c, size_t at, size_t off, size_t len)
+{
+	struct mail_cut	*nv;
+	size_t		 cap;
+
+	if (c->failed)
+		return;
+	if (c->n == c->cap) {
+		cap = c->cap == 0 ? 4 : c->cap * 2;
+		if ((nv = reallocarray(c->v, cap, sizeof *nv)) == NULL) {
+			c->failed = 1;
+			return;
+		}
+		c->v = nv;
+		c->cap = cap;
+	}
+	c->v[c->n].at = at;
+	c->v[c->n].off = off;
+	c->v[c->n].len = len;
+	c->n++;
+}
+
+/*
+ * The HTML alternative of text: paragraphs at blank lines, <br> inside.
+ * With cuts, a line holding MAIL_NAME_MARK is not written but noted in
+ * cuts, to be written for each recipient.
+ */
 static int
-mail_html(const char *text, const char *subject, const char *lang,
-    const char *url, struct buf *out)
+mail_html_cut(const char *text, const char *subject, const char *lang,
+    const char *url, struct buf *out, struct mail_cuts *cuts)
 {
 	const char	*line;
 	size_t		 pos = 0, len;
@@ -1383,12 +1511,24 @@ mail_html(const char *text, const char *subject, const char *lang,
 		}
 		buf_str(out, in_p ? "<br>\n" : "<p>");
 		in_p = 1;
-		mail_html_line(out, line, len, url);
+		if (cuts != NULL && memchr(line, MAIL_NAME_MARK, len) != NULL)
+			mail_cuts_add(cuts, out->len, (size_t)(line - text),
+			    len);
+		else
+			mail_html_line(out, line, len, url);
 	}
 	if (in_p)
 		buf_str(out, "</p>\n");
 	buf_str(out, "</body>\n</html>\n");
 	return buf_get(out) == NULL ? -1 : 0;
+}
+
+/* The HTML alternative of text. */
+static int
+mail_html(const char *text, const char *subject, const char *lang,
+    const char *url, struct buf *out)
+{
+	return mail_html_cut(text, subject, lang, url, out, NULL);
 }
 
 /* text with LF line ends as CR LF (text has no CR). */
@@ -1408,75 +1548,126 @@ mail_crlf(const char *text, struct buf *out)
 /*
  * Base64 of s[0..n); wrap > 0: lines of wrap characters (a multiple of 4)
  * ending in CR LF. None of the project's libraries offers base64 to its
- * users (libcurl keeps its own internal), hence these few lines. Output
- * goes out a line at a time: the buffer is not asked 20 times per line.
+ * users (libcurl keeps its own internal), hence these few lines. The
+ * room is reserved once and the text written in place: this runs over
+ * most octets of a Russian teacher's message.
  */
 static void
 mail_b64(struct buf *b, const unsigned char *s, size_t n, size_t wrap)
 {
-	char		 line[MAIL_B64_LINE + 2];
-	size_t		 i, len = 0, max;
+	const char	*c = mail_b64_chars;
+	char		*o;
+	size_t		 i, k = 0, g, groups;
 	uint32_t	 v;
 
-	max = wrap > 0 && wrap <= MAIL_B64_LINE ? wrap : MAIL_B64_LINE;
-	for (i = 0; i < n; i += 3) {
+	/* Groups of 4 characters per line: wrap rounded up to whole groups. */
+	g = ((wrap > 0 && wrap <= MAIL_B64_LINE ? wrap : MAIL_B64_LINE) +
+	    3) / 4;
+	groups = (n + 2) / 3;
+	if (buf_reserve(b, groups * 4 + (groups / g + 1) * 2) == -1)
+		return;
+	o = b->s + b->len;
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		o[0] = c[v >> 18];
+		o[1] = c[(v >> 12) & 63];
+		o[2] = c[(v >> 6) & 63];
+		o[3] = c[v & 63];
+		o += 4;
+		if (++k == g) {
+			if (wrap > 0) {
+				*o++ = '\r';
+				*o++ = '\n';
+			}
+			k = 0;
+		}
+	}
+	if (i < n) {
 		v = (uint32_t)s[i] << 16;
 		if (i + 1 < n)
 			v |= (uint32_t)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= s[i + 2];
-		line[len++] = mail_b64_chars[(v >> 18) & 63];
-		line[len++] = mail_b64_chars[(v >> 12) & 63];
-		line[len++] = i + 1 < n ? mail_b64_chars[(v >> 6) & 63] : '=';
-		line[len++] = i + 2 < n ? mail_b64_chars[v & 63] : '=';
-		if (len >= max) {
-			if (wrap > 0) {
-				line[len++] = '\r';
-				line[len++] = '\n';
-			}
-			buf_add(b, line, len);
-			len = 0;
-		}
+		o[0] = c[v >> 18];
+		o[1] = c[(v >> 12) & 63];
+		o[2] = i + 1 < n ? c[(v >> 6) & 63] : '=';
+		o[3] = '=';
+		o += 4;
+		k++;
 	}
-	if (len > 0) {
-		if (wrap > 0) {
-			line[len++] = '\r';
-			line[len++] = '\n';
-		}
-		buf_add(b, line, len);
+	if (k > 0 && wrap > 0) {
+		*o++ = '\r';
+		*o++ = '\n';
 	}
+	b->len = (size_t)(o - b->s);
+	*o = '\0';
+}
+
+/* 1 if none of s[0..n) has the high bit set. */
+static int
+mail_ascii(const char *s, size_t n)
+{
+	uint64_t	w, acc = 0;
+	size_t		i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
+/*
+ * 1 if s[0..n) can go out as it is: ASCII, CR only before LF, LF only
+ * after CR, lines of at most 998 octets.
+ */
+static int
+mail_7bit(const char *s, size_t n)
+{
+	const char	*p = s, *end = s + n, *nl;
+	size_t		 ll;
+
+	if (!mail_ascii(s, n))
+		return 0;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		ll = (size_t)((nl != NULL ? nl : end) - p);
+		if (nl != NULL) {
+			if (ll == 0 || p[ll - 1] != '\r')
+				return 0;
+			ll--;
+		}
+		if (ll > MAIL_LINE_MAX || memchr(p, '\r', ll) != NULL)
+			return 0;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 1;
 }
 
 /*
  * Encode one body part (canonical CRLF text): as it is ("7bit") when it is
- * ASCII with lines of at most 998 octets, otherwise base64.
+ * ASCII with lines of at most 998 octets, otherwise base64. mail_encode
+ * appends the encoded body to out and returns the encoding's name.
  */
+static const char *
+mail_encode(struct buf *out, const char *body, size_t n)
+{
+	if (mail_7bit(body, n)) {
+		buf_add(out, body, n);
+		if (out->len > 0 && out->s[out->len - 1] != '\n')
+			buf_add(out, "\r\n", 2);
+		return "7bit";
+	}
+	mail_b64(out, (const unsigned char *)body, n, MAIL_B64_LINE);
+	return "base64";
+}
+
 static void
 mail_part_encode(struct mail_part *p, const char *body)
 {
-	const char	*s;
-	size_t		 col = 0;
-	int		 plain = 1;
-
-	for (s = body; *s != '\0' && plain; s++) {
-		if ((unsigned char)*s >= 0x80 || (*s == '\r' && s[1] != '\n') ||
-		    (*s == '\n' && (s == body || s[-1] != '\r')))
-			plain = 0;
-		else if (*s == '\n')
-			col = 0;
-		else if (*s != '\r' && ++col > MAIL_LINE_MAX)
-			plain = 0;
-	}
-	if (plain) {
-		p->cte = "7bit";
-		buf_str(&p->enc, body);
-		if (p->enc.len > 0 && p->enc.s[p->enc.len - 1] != '\n')
-			buf_add(&p->enc, "\r\n", 2);
-	} else {
-		p->cte = "base64";
-		mail_b64(&p->enc, (const unsigned char *)body, strlen(body),
-		    MAIL_B64_LINE);
-	}
+	p->cte = mail_encode(&p->enc, body, strlen(body));
 }
 
 /* A header being written: the buffer and the current line's length. */
@@ -1724,7 +1915,7 @@ mail_ical_check(const struct mail_message *m, const char *method, char *err,
     size_t errlen)
 {
 	struct buf	 v = { 0 };
-	const char	*s, *ev;
+	const char	*s, *ev, *next;
 	int		 count, rc = -1;
 
 	if (m->ical_method == NULL || strcmp(m->ical_method, method) != 0) {
@@ -1763,17 +1954,34 @@ mail_ical_check(const struct mail_message *m, const char *method, char *err,
 		    "VCALENDAR level");
 		goto fail;
 	}
-	if (mail_ical_prop(m->ical, "ATTENDEE", &v, &count) == -1 ||
-	    count != 1 || !mail_ical_is(v.s, m->to_addr)) {
-		mail_error(err, errlen, "calendar: must have exactly one "
-		    "ATTENDEE, the recipient");
-		goto fail;
-	}
-	if (mail_ical_prop(m->ical, "ORGANIZER", &v, &count) == -1 ||
-	    count != 1 || !mail_ical_is(v.s, m->from_addr)) {
-		mail_error(err, errlen, "calendar: the ORGANIZER must be the "
-		    "sender");
-		goto fail;
+	/*
+	 * Every VEVENT (a series may carry its changed occurrences) has
+	 * exactly one ATTENDEE, the recipient, and the sender as ORGANIZER.
+	 */
+	for (; ev != NULL; ev = next) {
+		char	*one;
+
+		next = strstr(ev + 2, "\r\nBEGIN:VEVENT\r\n");
+		if ((one = next != NULL ? strndup(ev, (size_t)(next - ev)) :
+		    strdup(ev)) == NULL) {
+			mail_error(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (mail_ical_prop(one, "ATTENDEE", &v, &count) == -1 ||
+		    count != 1 || !mail_ical_is(v.s, m->to_addr)) {
+			free(one);
+			mail_error(err, errlen, "calendar: must have exactly "
+			    "one ATTENDEE, the recipient");
+			goto fail;
+		}
+		if (mail_ical_prop(one, "ORGANIZER", &v, &count) == -1 ||
+		    count != 1 || !mail_ical_is(v.s, m->from_addr)) {
+			free(one);
+			mail_error(err, errlen, "calendar: the ORGANIZER must "
+			    "be the sender");
+			goto fail;
+		}
+		free(one);
 	}
 	rc = 0;
 fail:
@@ -1799,8 +2007,11 @@ mail_random_hex(char *hex, size_t len)
 			return -1;
 		got += n;
 	}
-	for (i = 0; i < sizeof r; i++)
-		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	for (i = 0; i < sizeof r; i++) {
+		hex[2 * i] = mail_hex_digits[r[i] >> 4];
+		hex[2 * i + 1] = mail_hex_digits[r[i] & 15];
+	}
+	hex[2 * sizeof r] = '\0';
 	return 0;
 }
 
@@ -1816,9 +2027,11 @@ mail_boundary(const char *hex, unsigned *counter, struct mail_part *parts,
 	size_t	i;
 
 	for (; *counter < 1000; (*counter)++) {
-		snprintf(out, len, "=_lectern_%.16s_%03u", hex, *counter);
+		snprintf(out, len, MAIL_BOUNDARY_PFX "%.16s_%03u", hex,
+		    *counter);
 		for (i = 0; i < nparts; i++) {
-			if (strstr(parts[i].enc.s, out) != NULL)
+			if (!parts[i].clean && strstr(parts[i].text != NULL ?
+			    parts[i].text : parts[i].enc.s, out) != NULL)
 				break;
 		}
 		if (i == nparts) {
@@ -1833,13 +2046,19 @@ static void
 mail_part_write(struct buf *b, const char *boundary,
     const struct mail_part *p)
 {
-	buf_printf(b, "--%s\r\n", boundary);
-	buf_str(b, "Content-Type: ");
+	buf_add(b, "--", 2);
+	buf_str(b, boundary);
+	buf_str(b, "\r\nContent-Type: ");
 	buf_str(b, p->type);
 	buf_str(b, "\r\n");
 	buf_str(b, p->extra);
-	buf_printf(b, "Content-Transfer-Encoding: %s\r\n\r\n", p->cte);
-	buf_str(b, p->enc.s);
+	buf_str(b, "Content-Transfer-Encoding: ");
+	buf_str(b, p->cte);
+	buf_add(b, "\r\n\r\n", 4);
+	if (p->text != NULL)
+		buf_add(b, p->text, p->len);
+	else
+		buf_add(b, p->enc.s, p->enc.len);
 }
 
 /*
@@ -1850,30 +2069,134 @@ mail_part_write(struct buf *b, const char *boundary,
 static int
 mail_lint(const char *msg, size_t len)
 {
-	size_t	i, col = 0;
-	int	in_hdr = 1, line_start = 1;
+	const char	*p = msg, *end = msg + len, *cr;
+	size_t		 n, i;
+	int		 in_hdr = 1;
 
-	for (i = 0; i < len; i++) {
-		if (msg[i] == '\r') {
-			if (i + 1 >= len || msg[i + 1] != '\n')
+	/* Line by line with memchr: this runs over every octet sent. */
+	if (memchr(msg, '\0', len) != NULL)
+		return -1;
+	while (p < end) {
+		if ((cr = memchr(p, '\r', (size_t)(end - p))) == NULL ||
+		    cr + 1 == end || cr[1] != '\n')
+			return -1;
+		n = (size_t)(cr - p);
+		if (n > MAIL_LINE_MAX || memchr(p, '\n', n) != NULL)
+			return -1;
+		if (in_hdr && n == 0) {
+			if (p == msg)
 				return -1;
-			if (in_hdr && line_start && i > 0)
-				in_hdr = 0;
-			else if (in_hdr && line_start)
-				return -1;
-			i++;
-			col = 0;
-			line_start = 1;
-			continue;
+			in_hdr = 0;
 		}
-		if (msg[i] == '\n' || msg[i] == '\0' || ++col > MAIL_LINE_MAX)
-			return -1;
-		if (in_hdr && ((unsigned char)msg[i] < 0x20 ||
-		    (unsigned char)msg[i] > 0x7e) && msg[i] != '\t')
-			return -1;
-		line_start = 0;
+		for (i = 0; in_hdr && i < n; i++) {
+			if (((unsigned char)p[i] < 0x20 ||
+			    (unsigned char)p[i] > 0x7e) && p[i] != '\t')
+				return -1;
+		}
+		p = cr + 2;
 	}
-	return in_hdr || col != 0 ? -1 : 0;
+	return in_hdr ? -1 : 0;
+}
+
+/* "Date: ..." for date (UTC seconds); -1 if it cannot be written. */
+static int
+mail_hdr_date(struct buf *b, int64_t date)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)date;
+	char		line[64];
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return -1;
+	snprintf(line, sizeof line, "Date: %s, %02d %s %04d %02d:%02d:%02d "
+	    "+0000\r\n", mail_rfc_days[tm.tm_wday], tm.tm_mday,
+	    mail_rfc_months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	buf_str(b, line);
+	return 0;
+}
+
+/*
+ * The rest of a message whose headers down to Subject are in msg: a fresh
+ * Message-ID on domain, the MIME structure around parts (text, html and,
+ * with 4 parts, the calendar inline and attached), then the lint. Returns
+ * 0 with the whole message in msg and its Message-ID (malloc'd, without
+ * <>) in *id, or -1 with err.
+ */
+static int
+mail_finish(struct buf *msg, const char *domain, struct mail_part *parts,
+    size_t nparts, char **id, char *err, size_t errlen)
+{
+	char		 hex[2 * MAIL_ID_BYTES + 1], bmix[64], balt[64];
+	char		 idbuf[2 * MAIL_ID_BYTES + LECTERN_EMAIL_MAX + 8];
+	size_t		 i, nalt = nparts == 4 ? 3 : 2;
+	unsigned	 counter = 0;
+	int		 n;
+
+	*id = NULL;
+	if (mail_random_hex(hex, sizeof hex) == -1) {
+		mail_error(err, errlen, "mail: no random bytes for a "
+		    "Message-ID");
+		return -1;
+	}
+	n = snprintf(idbuf, sizeof idbuf, "%s@%s", hex, domain);
+	if (n < 0 || (size_t)n >= sizeof idbuf || (*id = strdup(idbuf)) ==
+	    NULL) {
+		mail_error(err, errlen, "out of memory");
+		return -1;
+	}
+	if (mail_boundary(hex, &counter, parts, nparts, bmix,
+	    sizeof bmix) == -1 || mail_boundary(hex, &counter, parts, nparts,
+	    balt, sizeof balt) == -1) {
+		mail_error(err, errlen, "mail: no usable MIME boundary");
+		goto fail;
+	}
+	buf_str(msg, "Message-ID: <");
+	buf_str(msg, *id);
+	buf_str(msg, ">\r\nMIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n");
+
+	/* The body. */
+	if (nparts == 4) {
+		buf_str(msg, "Content-Type: multipart/mixed;\r\n"
+		    " boundary=\"");
+		buf_str(msg, bmix);
+		buf_str(msg, "\"\r\n\r\n--");
+		buf_str(msg, bmix);
+		buf_str(msg, "\r\nContent-Type: multipart/alternative;\r\n"
+		    " boundary=\"");
+	} else
+		buf_str(msg, "Content-Type: multipart/alternative;\r\n"
+		    " boundary=\"");
+	buf_str(msg, balt);
+	buf_str(msg, "\"\r\n\r\n");
+	for (i = 0; i < nalt; i++) {
+		mail_part_write(msg, balt, &parts[i]);
+		buf_add(msg, "\r\n", 2);
+	}
+	buf_add(msg, "--", 2);
+	buf_str(msg, balt);
+	buf_add(msg, "--\r\n", 4);
+	if (nparts == 4) {
+		mail_part_write(msg, bmix, &parts[nalt]);
+		buf_add(msg, "\r\n--", 4);
+		buf_str(msg, bmix);
+		buf_add(msg, "--\r\n", 4);
+	}
+	if (buf_get(msg) == NULL) {
+		mail_error(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (mail_lint(msg->s, msg->len) == -1) {
+		mail_error(err, errlen, "mail: internal error: the message "
+		    "is not well-formed");
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*id);
+	*id = NULL;
+	return -1;
 }
 
 /* Render m as a whole message; see mail.h. */
@@ -1887,18 +2210,13 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 	struct buf		 tmp = { 0 }, msg = { 0 };
 	const struct mail_lang	*l;
 	const char		*method = NULL, *from_name, *to_name;
-	char			 hex[2 * MAIL_ID_BYTES + 1], why[256];
-	char			 bmix[64], balt[64], datebuf[64];
-	char			 domain_addr[LECTERN_EMAIL_MAX + 8];
+	char			 why[256], domain_addr[LECTERN_EMAIL_MAX + 8];
 	char			 ctype[128], *id = NULL, *out = NULL;
-	struct tm		 tm;
-	time_t			 tt;
-	size_t			 i, nparts = 0, nalt;
-	unsigned		 counter = 0;
+	size_t			 i, nparts = 0;
 	int			 nph, nempty, n;
 
 	memset(parts, 0, sizeof parts);
-	memset(&mv, 0, sizeof mv);
+	mail_vals_zero(&mv);
 	if (len != NULL)
 		*len = 0;
 	if (message_id != NULL)
@@ -1942,10 +2260,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 		mail_error(err, errlen, "date: out of range");
 		return NULL;
 	}
-	if (m->kind == MAIL_INVITE || m->kind == MAIL_UPDATE)
-		method = "REQUEST";
-	else if (m->kind == MAIL_CANCEL)
-		method = "CANCEL";
+	method = mail_method(m->kind);
 	if (method != NULL && m->ical == NULL) {
 		mail_error(err, errlen, "calendar: this message needs one");
 		return NULL;
@@ -2016,71 +2331,18 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 			goto fail;
 		}
 	}
-	nalt = method != NULL ? 3 : 2;
 
 	/* The headers. */
-	if (mail_random_hex(hex, sizeof hex) == -1) {
-		mail_error(err, errlen, "mail: no random bytes for a "
-		    "Message-ID");
-		goto fail;
-	}
-	n = snprintf(why, sizeof why, "%s@%s", hex, m->domain);
-	if (n < 0 || (size_t)n >= sizeof why || (id = strdup(why)) == NULL) {
-		mail_error(err, errlen, "out of memory");
-		goto fail;
-	}
-	if (mail_boundary(hex, &counter, parts, nparts, bmix,
-	    sizeof bmix) == -1 || mail_boundary(hex, &counter, parts, nparts,
-	    balt, sizeof balt) == -1) {
-		mail_error(err, errlen, "mail: no usable MIME boundary");
-		goto fail;
-	}
-	tt = (time_t)m->date;
-	if (gmtime_r(&tt, &tm) == NULL) {
+	if (mail_hdr_date(&msg, m->date) == -1) {
 		mail_error(err, errlen, "date: out of range");
 		goto fail;
 	}
-	snprintf(datebuf, sizeof datebuf, "%s, %02d %s %04d %02d:%02d:%02d "
-	    "+0000", mail_rfc_days[tm.tm_wday], tm.tm_mday,
-	    mail_rfc_months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
-	buf_printf(&msg, "Date: %s\r\n", datebuf);
 	mail_hdr_addr(&msg, "From", from_name, m->from_addr);
 	mail_hdr_addr(&msg, "To", to_name, m->to_addr);
 	mail_hdr_text(&msg, "Subject", subject.s);
-	buf_str(&msg, "Message-ID: <");
-	buf_str(&msg, id);
-	buf_str(&msg, ">\r\nMIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n");
-
-	/* The body. */
-	if (method != NULL) {
-		buf_printf(&msg, "Content-Type: multipart/mixed;\r\n"
-		    " boundary=\"%s\"\r\n\r\n", bmix);
-		buf_printf(&msg, "--%s\r\nContent-Type: "
-		    "multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", bmix,
-		    balt);
-	} else
-		buf_printf(&msg, "Content-Type: multipart/alternative;\r\n"
-		    " boundary=\"%s\"\r\n\r\n", balt);
-	for (i = 0; i < nalt; i++) {
-		mail_part_write(&msg, balt, &parts[i]);
-		buf_str(&msg, "\r\n");
-	}
-	buf_printf(&msg, "--%s--\r\n", balt);
-	if (method != NULL) {
-		mail_part_write(&msg, bmix, &parts[nalt]);
-		buf_printf(&msg, "\r\n--%s--\r\n", bmix);
-	}
-	if (buf_get(&msg) == NULL) {
-		mail_error(err, errlen, "out of memory");
+	if (mail_finish(&msg, m->domain, parts, nparts, &id, err,
+	    errlen) == -1)
 		goto fail;
-	}
-	if (mail_lint(msg.s, msg.len) == -1) {
-		mail_error(err, errlen, "mail: internal error: the message "
-		    "is not well-formed");
-		goto fail;
-	}
 	out = msg.s;
 	*len = msg.len;
 	msg.s = NULL;
@@ -2097,4 +2359,567 @@ fail:
 	buf_free(&msg);
 	free(id);
 	return out;
+}
+
+/*
+ * Prepared messages: one session, one kind of message, one language,
+ * many recipients (an enroll of a whole district). What does not depend
+ * on the recipient is rendered once by mail_prep_new -- the words and
+ * their local times, the subject header, the text and HTML parts encoded,
+ * the calendar around its ATTENDEE line -- and mail_prep_render writes
+ * one recipient's message from those pieces: To, the name in the
+ * greeting (and its HTML line), the ATTENDEE line, Message-ID and
+ * boundaries. The result is the octets mail_render gives for the same
+ * values (tests/unit/test_mail.c compares both); whatever does not fit
+ * the pieces (a name in the subject, a calendar that is not the prepared
+ * one with another ATTENDEE line, a value mail_render would refuse) is
+ * handed to mail_render whole.
+ */
+struct mail_prep {
+	struct mail_message	 m;	/* strings borrowed; to_* and ical unused */
+	int			 whole;	/* every message through mail_render */
+	const char		*method;	/* NULL: no calendar */
+	char			 ctype[128];
+	const char		*url;	/* links in the HTML */
+	struct buf		 top;	/* "Date: ..." and "From: ..." */
+	struct buf		 subject;	/* "Subject: ..." */
+	/* Text and HTML for a recipient without a name, encoded. */
+	struct mail_part	 anon[2];
+	/*
+	 * For one with a name: the CRLF text with MAIL_NAME_MARK for it and
+	 * the CRLF HTML without the lines that hold it (cuts: where they go,
+	 * their text in lines). Unused when named_as_anon (no {name}).
+	 */
+	int			 named_as_anon;
+	struct buf		 text, html, lines;
+	struct mail_cuts	 cuts;
+	/* The calendar: head, the recipient's ATTENDEE line, tail. */
+	struct buf		 head, tail;
+	int			 head_7bit, tail_7bit, head_clean, tail_clean;
+	struct buf		 head_b64;	/* base64 of head[0..nb64) */
+	size_t			 nb64;
+	/* Per message, kept to spare the allocator. */
+	struct buf		 s_text, s_html, s_line, s_enc[3], s_val;
+};
+
+/* Mark p as clean if its encoded text holds no boundary prefix. */
+static void
+mail_part_clean(struct mail_part *p)
+{
+	const char	*s = p->text != NULL ? p->text : p->enc.s;
+	size_t		 n = p->text != NULL ? p->len : p->enc.len;
+
+	p->clean = strcmp(p->cte, "base64") == 0 || memmem(s, n,
+	    MAIL_BOUNDARY_PFX, sizeof MAIL_BOUNDARY_PFX - 1) == NULL;
+}
+
+/* Append s with every MAIL_NAME_MARK replaced by name. */
+static void
+mail_unmark(struct buf *out, const char *s, size_t n, const char *name)
+{
+	const char	*mark, *end = s + n;
+	size_t		 nl = strlen(name);
+
+	while ((mark = memchr(s, MAIL_NAME_MARK, (size_t)(end - s))) != NULL) {
+		buf_add(out, s, (size_t)(mark - s));
+		buf_add(out, name, nl);
+		s = mark + 1;
+	}
+	buf_add(out, s, (size_t)(end - s));
+}
+
+/*
+ * Split the checked calendar of m around its one ATTENDEE line (found as
+ * mail_ical_prop finds it: at a line start, any case, then ';' or ':').
+ */
+static int
+mail_prep_ical(struct mail_prep *p, const char *ical)
+{
+	const char	*s = ical, *a = NULL, *e;
+	size_t		 n = strlen(ical);
+
+	for (;;) {
+		if (strncasecmp(s, "ATTENDEE", 8) == 0 &&
+		    (s[8] == ';' || s[8] == ':')) {
+			a = s;
+			break;
+		}
+		if ((s = strchr(s, '\n')) == NULL)
+			return -1;
+		s++;
+	}
+	/* Its logical line ends at a CRLF not followed by a blank. */
+	for (e = a; (e = strstr(e, "\r\n")) != NULL; e += 2) {
+		if (e[2] != ' ' && e[2] != '\t')
+			break;
+	}
+	if (e == NULL)
+		return -1;
+	e += 2;
+	buf_add(&p->head, ical, (size_t)(a - ical));
+	buf_add(&p->tail, e, n - (size_t)(e - ical));
+	if (buf_get(&p->head) == NULL || buf_get(&p->tail) == NULL)
+		return -1;
+	p->head_7bit = mail_7bit(p->head.s, p->head.len);
+	p->tail_7bit = mail_7bit(p->tail.s, p->tail.len);
+	p->head_clean = memmem(p->head.s, p->head.len, MAIL_BOUNDARY_PFX,
+	    sizeof MAIL_BOUNDARY_PFX - 1) == NULL;
+	p->tail_clean = memmem(p->tail.s, p->tail.len, MAIL_BOUNDARY_PFX,
+	    sizeof MAIL_BOUNDARY_PFX - 1) == NULL;
+	/* Whole base64 lines of the head: 57 octets each. */
+	p->nb64 = p->head.len / (MAIL_B64_LINE / 4 * 3) *
+	    (MAIL_B64_LINE / 4 * 3);
+	mail_b64(&p->head_b64, (const unsigned char *)p->head.s, p->nb64,
+	    MAIL_B64_LINE);
+	return buf_get(&p->head_b64) == NULL ? -1 : 0;
+}
+
+/* The text and HTML parts of text (LF) as CRLF, encoded, into parts[0..2). */
+static int
+mail_prep_parts(struct mail_prep *p, const char *text, const char *subject,
+    const char *tag, struct mail_part *parts)
+{
+	struct buf	 html = { 0 }, tmp = { 0 };
+	int		 rc = -1;
+
+	if (mail_html(text, subject, tag, p->url, &html) == -1)
+		goto fail;
+	mail_crlf(text, &tmp);
+	if (buf_get(&tmp) == NULL)
+		goto fail;
+	parts[0].type = "text/plain; charset=UTF-8";
+	parts[0].extra = "";
+	mail_part_encode(&parts[0], tmp.s);
+	tmp.len = 0;
+	mail_crlf(html.s, &tmp);
+	if (buf_get(&tmp) == NULL)
+		goto fail;
+	parts[1].type = "text/html; charset=UTF-8";
+	parts[1].extra = "";
+	mail_part_encode(&parts[1], tmp.s);
+	if (buf_get(&parts[0].enc) == NULL || buf_get(&parts[1].enc) == NULL)
+		goto fail;
+	mail_part_clean(&parts[0]);
+	mail_part_clean(&parts[1]);
+	rc = 0;
+fail:
+	buf_free(&html);
+	buf_free(&tmp);
+	return rc;
+}
+
+/*
+ * The named variant: text (LF, with MAIL_NAME_MARK) as CRLF, and its HTML
+ * as CRLF pieces around the cut lines.
+ */
+static int
+mail_prep_named(struct mail_prep *p, const char *text, const char *subject,
+    const char *tag)
+{
+	struct buf	 html = { 0 };
+	size_t		 i, from = 0;
+	int		 rc = -1;
+
+	mail_crlf(text, &p->text);
+	if (mail_html_cut(text, subject, tag, p->url, &html, &p->cuts) == -1 ||
+	    p->cuts.failed)
+		goto fail;
+	/* The HTML has LF only: convert piece by piece, moving the cuts. */
+	for (i = 0; i < p->cuts.n; i++) {
+		struct mail_cut	*c = &p->cuts.v[i];
+		char		 save = html.s[c->at];
+
+		html.s[c->at] = '\0';
+		mail_crlf(html.s + from, &p->html);
+		html.s[c->at] = save;
+		from = c->at;
+		c->at = p->html.len;
+		/* The line itself, kept in lines (text is not). */
+		buf_add(&p->lines, "", 0);
+		buf_add(&p->lines, text + c->off, c->len);
+		c->off = p->lines.len - c->len;
+	}
+	mail_crlf(html.s + from, &p->html);
+	if (buf_get(&p->text) != NULL && buf_get(&p->html) != NULL &&
+	    buf_get(&p->lines) != NULL)
+		rc = 0;
+fail:
+	buf_free(&html);
+	return rc;
+}
+
+/* Prepare m for many recipients; see mail.h. */
+struct mail_prep *
+mail_prep_new(const struct mail_message *m, char *err, size_t errlen)
+{
+	static const char	 mark[2] = { MAIL_NAME_MARK, '\0' };
+	struct mail_prep	*p;
+	struct mail_vals	 mv;
+	struct buf		 subject = { 0 }, text = { 0 };
+	const struct mail_lang	*l;
+	const struct mail_tmpl	*t;
+	const char		*method = NULL, *from_name;
+	char			 why[256], domain_addr[LECTERN_EMAIL_MAX + 8];
+	int			 nph, nempty, n, ok = 0;
+
+	if (m == NULL) {
+		mail_error(err, errlen, "mail: no message");
+		return NULL;
+	}
+	if (mail_templates == NULL) {
+		mail_error(err, errlen, "mail: templates are not loaded");
+		return NULL;
+	}
+	if ((unsigned)m->kind >= MAIL_NTMPL) {
+		mail_error(err, errlen, "mail: unknown kind of message");
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof *p)) == NULL) {
+		mail_error(err, errlen, "out of memory");
+		return NULL;
+	}
+	mail_vals_zero(&mv);
+	p->m = *m;
+	l = mail_lang_find(m->lang);
+	t = &l->tmpl[m->kind];
+
+	/* mail_render's checks of everything but the recipient. */
+	if (m->from_addr == NULL) {
+		mail_error(err, errlen, "mail: no address");
+		goto fail;
+	}
+	if (valid_email(m->from_addr, "from", err, errlen) == -1)
+		goto fail;
+	n = snprintf(domain_addr, sizeof domain_addr, "x@%s",
+	    m->domain != NULL ? m->domain : "");
+	if (n < 0 || (size_t)n >= sizeof domain_addr || valid_email(
+	    domain_addr, "domain", why, sizeof why) == -1) {
+		mail_error(err, errlen, "domain: not a valid domain name");
+		goto fail;
+	}
+	from_name = m->from_name != NULL ? m->from_name : "";
+	if (valid_text(from_name, MAIL_NAME_MAX, 1, 0, "from name", err,
+	    errlen) == -1)
+		goto fail;
+	if (m->date < 0 || m->date > INT64_C(253402300799)) {
+		mail_error(err, errlen, "date: out of range");
+		goto fail;
+	}
+	method = mail_method(m->kind);
+	if (method != NULL) {
+		/* The calendar as prepared, for the placeholder m->to_addr. */
+		if (m->ical == NULL || m->to_addr == NULL) {
+			mail_error(err, errlen, "calendar: this message needs "
+			    "one");
+			goto fail;
+		}
+		if (valid_email(m->to_addr, "to", err, errlen) == -1 ||
+		    mail_ical_check(m, method, err, errlen) == -1)
+			goto fail;
+		if (mail_prep_ical(p, m->ical) == -1) {
+			mail_error(err, errlen, "calendar: cannot prepare");
+			goto fail;
+		}
+		p->method = method;
+		snprintf(p->ctype, sizeof p->ctype,
+		    "text/calendar; method=%s; charset=UTF-8", method);
+	}
+	/* A subject that names the recipient: each message whole. */
+	if (memmem(t->subject, strlen(t->subject), "{name}", 6) != NULL) {
+		p->whole = 1;
+		return p;
+	}
+
+	/* The words, the subject, the From and Date headers. */
+	if (mail_vals_init(&mv, l, m, err, errlen) == -1)
+		goto fail;
+	mv.v[MAIL_PH_NAME] = "";
+	if (mail_subst(t->subject, strlen(t->subject), mail_ph_names,
+	    MAIL_NPH, mv.v, &subject, &nph, &nempty, err, errlen) == -1 ||
+	    buf_get(&subject) == NULL) {
+		mail_error(err, errlen, "subject: cannot expand");
+		goto fail;
+	}
+	while (subject.len > 0 && (subject.s[subject.len - 1] == ' ' ||
+	    subject.s[subject.len - 1] == '\t'))
+		subject.s[--subject.len] = '\0';
+	n = strspn(subject.s, " \t");
+	memmove(subject.s, subject.s + n, subject.len - n + 1);
+	subject.len -= n;
+	if (valid_text(subject.s, MAIL_SUBJECT_MAX, 0, 0, "subject", err,
+	    errlen) == -1)
+		goto fail;
+	mail_hdr_text(&p->subject, "Subject", subject.s);
+	if (mail_hdr_date(&p->top, m->date) == -1) {
+		mail_error(err, errlen, "date: out of range");
+		goto fail;
+	}
+	mail_hdr_addr(&p->top, "From", from_name, m->from_addr);
+	p->url = mv.v[MAIL_PH_URL];
+
+	/* The body for "no name", then with the mark for a name. */
+	if (mail_body(t, &mv, &text) == -1 ||
+	    mail_prep_parts(p, text.s, subject.s, l->tag, p->anon) == -1)
+		goto oom;
+	buf_free(&text);
+	mv.v[MAIL_PH_NAME] = mark;
+	if (mail_body(t, &mv, &text) == -1)
+		goto oom;
+	if (memchr(text.s, MAIL_NAME_MARK, text.len) == NULL)
+		p->named_as_anon = 1;
+	else if (mail_prep_named(p, text.s, subject.s, l->tag) == -1)
+		goto oom;
+	if (buf_get(&p->top) == NULL || buf_get(&p->subject) == NULL)
+		goto oom;
+	ok = 1;
+	goto fail;
+oom:
+	mail_error(err, errlen, "out of memory");
+fail:
+	mail_vals_cleanup(&mv);
+	buf_free(&subject);
+	buf_free(&text);
+	if (!ok) {
+		mail_prep_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Check that a (n octets, from a calendar that is the prepared one around
+ * it) is one ATTENDEE line for addr, as mail_ical_check() would find it in
+ * the whole calendar: CRLF only, no control character, UTF-8, one logical
+ * line (so that it brings no other property), the value mailto:addr.
+ */
+static int
+mail_prep_attendee(struct mail_prep *p, const char *a, size_t n,
+    const char *addr)
+{
+	const char	*s, *cr, *end;
+	size_t		 i;
+	int		 quoted = 0;
+
+	if (n < 11 || strncasecmp(a, "ATTENDEE", 8) != 0 ||
+	    (a[8] != ';' && a[8] != ':') || a[n - 2] != '\r' ||
+	    a[n - 1] != '\n')
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+
+		if (c == '\r') {
+			if (i + 1 == n || a[i + 1] != '\n')
+				return -1;
+		} else if (c == '\n') {
+			if (a[i - 1] != '\r' || (i + 1 < n && a[i + 1] != ' ' &&
+			    a[i + 1] != '\t'))
+				return -1;
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -1;
+	}
+	if (valid_utf8(a, n) == -1)
+		return -1;
+	/* Unfolded, as mail_ical_prop() reads it, then the value. */
+	p->s_val.len = 0;
+	for (s = a, end = a + n - 2; (cr = memchr(s, '\r',
+	    (size_t)(end - s))) != NULL; s = cr + 3)
+		buf_add(&p->s_val, s, (size_t)(cr - s));
+	buf_add(&p->s_val, s, (size_t)(end - s));
+	if (buf_get(&p->s_val) == NULL)
+		return -1;
+	for (s = p->s_val.s; *s != '\0'; s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == ':' && !quoted)
+			break;
+	}
+	return *s == ':' && mail_ical_is(s + 1, addr) ? 0 : -1;
+}
+
+/* The text and HTML parts for a recipient called name (not ""). */
+static int
+mail_prep_text(struct mail_prep *p, const char *name,
+    struct mail_part *parts)
+{
+	const struct mail_cut	*c;
+	const struct buf	*src;
+	size_t			 i, from = 0;
+
+	p->s_text.len = 0;
+	mail_unmark(&p->s_text, p->text.s, p->text.len, name);
+	p->s_html.len = 0;
+	for (i = 0; i < p->cuts.n; i++) {
+		c = &p->cuts.v[i];
+		buf_add(&p->s_html, p->html.s + from, c->at - from);
+		p->s_line.len = 0;
+		mail_unmark(&p->s_line, p->lines.s + c->off, c->len, name);
+		if (buf_get(&p->s_line) == NULL)
+			return -1;
+		mail_html_line(&p->s_html, p->s_line.s, p->s_line.len, p->url);
+		from = c->at;
+	}
+	buf_add(&p->s_html, p->html.s + from, p->html.len - from);
+	if (buf_get(&p->s_text) == NULL || buf_get(&p->s_html) == NULL)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		src = i == 0 ? &p->s_text : &p->s_html;
+		parts[i].type = p->anon[i].type;
+		parts[i].extra = "";
+		/* Text that goes as it is is not copied once more. */
+		if (src->len > 0 && src->s[src->len - 1] == '\n' &&
+		    mail_7bit(src->s, src->len)) {
+			parts[i].cte = "7bit";
+			parts[i].text = src->s;
+			parts[i].len = src->len;
+		} else {
+			p->s_enc[i].len = 0;
+			parts[i].cte = mail_encode(&p->s_enc[i], src->s,
+			    src->len);
+			if (buf_get(&p->s_enc[i]) == NULL)
+				return -1;
+			parts[i].text = p->s_enc[i].s;
+			parts[i].len = p->s_enc[i].len;
+		}
+		mail_part_clean(&parts[i]);
+	}
+	return 0;
+}
+
+/* One recipient's message from p; see mail.h. */
+char *
+mail_prep_render(struct mail_prep *p, const char *to_name,
+    const char *to_addr, const char *ical, size_t *len, char **message_id,
+    char *err, size_t errlen)
+{
+	struct mail_message	 mm;
+	struct mail_part	 parts[4];
+	struct buf		 msg = { 0 };
+	const char		*name, *a;
+	char			*id = NULL;
+	size_t			 i, n, alen, nparts = 2, size;
+
+	if (len != NULL)
+		*len = 0;
+	if (message_id != NULL)
+		*message_id = NULL;
+	if (p == NULL || len == NULL || message_id == NULL) {
+		mail_error(err, errlen, "mail: no message");
+		return NULL;
+	}
+	if (p->whole)
+		goto whole;
+	/* A value mail_render would refuse: let it say why. */
+	if (to_addr == NULL || valid_email(to_addr, "to", NULL, 0) == -1 ||
+	    valid_text(to_name != NULL ? to_name : "", MAIL_NAME_MAX, 1, 0,
+	    "to name", NULL, 0) == -1)
+		goto whole;
+	memset(parts, 0, sizeof parts);
+
+	/* The calendar: the prepared head and tail around an ATTENDEE. */
+	if (p->method != NULL) {
+		n = ical != NULL ? strlen(ical) : 0;
+		if (n < p->head.len + p->tail.len ||
+		    memcmp(ical, p->head.s, p->head.len) != 0 ||
+		    memcmp(ical + n - p->tail.len, p->tail.s, p->tail.len) != 0)
+			goto whole;
+		a = ical + p->head.len;
+		alen = n - p->head.len - p->tail.len;
+		if (mail_prep_attendee(p, a, alen, to_addr) == -1)
+			goto whole;
+		parts[2].type = p->ctype;
+		parts[2].extra = "";
+		if (p->head_7bit && p->tail_7bit && mail_7bit(a, alen)) {
+			parts[2].cte = "7bit";
+			parts[2].text = ical;
+			parts[2].len = n;
+			parts[2].clean = p->head_clean && p->tail_clean &&
+			    memmem(a, alen, MAIL_BOUNDARY_PFX,
+			    sizeof MAIL_BOUNDARY_PFX - 1) == NULL;
+		} else {
+			p->s_enc[2].len = 0;
+			buf_add(&p->s_enc[2], p->head_b64.s, p->head_b64.len);
+			mail_b64(&p->s_enc[2], (const unsigned char *)ical +
+			    p->nb64, n - p->nb64, MAIL_B64_LINE);
+			if (buf_get(&p->s_enc[2]) == NULL)
+				goto oom;
+			parts[2].cte = "base64";
+			parts[2].text = p->s_enc[2].s;
+			parts[2].len = p->s_enc[2].len;
+			parts[2].clean = 1;
+		}
+		parts[3] = parts[2];
+		parts[3].type = "application/ics; name=\"invite.ics\"";
+		parts[3].extra = "Content-Disposition: attachment; "
+		    "filename=\"invite.ics\"\r\n";
+		nparts = 4;
+	}
+
+	/* The text and HTML: prepared, or with the name put in. */
+	name = mail_opt(to_name);
+	if (name[0] == '\0' || p->named_as_anon) {
+		for (i = 0; i < 2; i++) {
+			parts[i] = p->anon[i];
+			memset(&parts[i].enc, 0, sizeof parts[i].enc);
+			parts[i].text = p->anon[i].enc.s;
+			parts[i].len = p->anon[i].enc.len;
+		}
+	} else if (mail_prep_text(p, name, parts) == -1)
+		goto oom;
+
+	/* The message. */
+	size = p->top.len + p->subject.len + 1024 + strlen(to_addr) +
+	    (to_name != NULL ? strlen(to_name) * 2 : 0);
+	for (i = 0; i < nparts; i++)
+		size += parts[i].len + 256;
+	if (buf_reserve(&msg, size) == -1)
+		goto oom;
+	buf_add(&msg, p->top.s, p->top.len);
+	mail_hdr_addr(&msg, "To", to_name != NULL ? to_name : "", to_addr);
+	buf_add(&msg, p->subject.s, p->subject.len);
+	if (mail_finish(&msg, p->m.domain, parts, nparts, &id, err,
+	    errlen) == -1) {
+		buf_free(&msg);
+		return NULL;
+	}
+	*len = msg.len;
+	*message_id = id;
+	return buf_take(&msg);
+oom:
+	mail_error(err, errlen, "out of memory");
+	buf_free(&msg);
+	return NULL;
+whole:
+	mm = p->m;
+	mm.to_name = to_name;
+	mm.to_addr = to_addr;
+	mm.ical = ical;
+	return mail_render(&mm, len, message_id, err, errlen);
+}
+
+/* Free a prepared message. */
+void
+mail_prep_free(struct mail_prep *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	buf_free(&p->top);
+	buf_free(&p->subject);
+	for (i = 0; i < 2; i++)
+		buf_free(&p->anon[i].enc);
+	buf_free(&p->text);
+	buf_free(&p->html);
+	buf_free(&p->lines);
+	free(p->cuts.v);
+	buf_free(&p->head);
+	buf_free(&p->tail);
+	buf_free(&p->head_b64);
+	buf_free(&p->s_text);
+	buf_free(&p->s_html);
+	buf_free(&p->s_line);
+	for (i = 0; i < 3; i++)
+		buf_free(&p->s_enc[i]);
+	buf_free(&p->s_val);
+	free(p);
 }

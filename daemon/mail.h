@@ -21,6 +21,10 @@ enum mail_kind {
 	MAIL_CANCEL,		/* CANCEL: cancelled, or the person was unenrolled */
 	MAIL_REMINDER,		/* no calendar part */
 	MAIL_WAITLIST,		/* no calendar part: "you are on the waiting list" */
+	MAIL_COURSE_INVITE,	/* REQUEST: a course's all-day entry */
+	MAIL_COURSE_UPDATE,	/* REQUEST: the course changed */
+	MAIL_COURSE_CANCEL,	/* CANCEL: the course, or the person left it */
+	MAIL_COURSE_WAITLIST,	/* no calendar part: on a course's waiting list */
 };
 
 /* What a message says; strings borrowed, optional ones NULL. */
@@ -46,6 +50,10 @@ struct mail_message {
 	int		 duration;	/* minutes */
 	const char	*rrule;		/* shown in words if set */
 	int		 waitlist_position;
+	/* A course's messages. */
+	const char	*first_day, *last_day;	/* "YYYY-MM-DD" */
+	const char	*provider;
+	int64_t		 hours;		/* 0: not shown */
 	int64_t		 remind_before;	/* reminders: seconds before start */
 	/* The calendar part (CRLF text from ical_render), NULL for none. */
 	const char	*ical;
@@ -77,5 +85,26 @@ void mail_stop(void);
  */
 char *mail_render(const struct mail_message *m, size_t *len,
     char **message_id, char *err, size_t errlen);
+
+/*
+ * A message prepared once for many recipients of the same session, kind
+ * and language: m as mail_render takes it, but to_name is ignored, and
+ * ical is the calendar for a placeholder attendee to_addr (both read only
+ * here). The other strings of m are borrowed and must outlive the result.
+ * Returns NULL with err set when m cannot be rendered; free with
+ * mail_prep_free.
+ */
+struct mail_prep;
+struct mail_prep *mail_prep_new(const struct mail_message *m, char *err,
+    size_t errlen);
+/*
+ * Exactly what mail_render returns (fresh Message-ID and boundaries aside)
+ * for p's message with to_name, to_addr and ical (the calendar for this
+ * recipient) in place of m's; p keeps scratch space between calls.
+ */
+char *mail_prep_render(struct mail_prep *p, const char *to_name,
+    const char *to_addr, const char *ical, size_t *len, char **message_id,
+    char *err, size_t errlen);
+void mail_prep_free(struct mail_prep *p);
 
 #endif

@@ -2,9 +2,10 @@
  * main.c -- lecternd: options, start-up, signals, shutdown.
  *
  * Modules are started in dependency order (log, config, store, commands,
- * event base, server) and stopped in reverse. Signals arrive through
- * evsignal, so no work is done in a signal handler. The only periodic
- * timer is systemd's watchdog: an idle daemon does not wake up.
+ * event base, server, delivery, the wall-clock timer and reminders) and
+ * stopped in reverse. Signals arrive through evsignal, so no work is done
+ * in a signal handler. The only periodic timer is systemd's watchdog: an
+ * idle daemon does not wake up.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -28,6 +29,8 @@
 #include "delivery.h"
 #include "log.h"
 #include "mail.h"
+#include "remind.h"
+#include "wake.h"
 #include "server.h"
 #include "store.h"
 
@@ -206,7 +209,7 @@ main_reload(void)
 	server_set_config(next);
 	commands_set_config(next);
 	delivery_set_config(next);
-	/* scheduler_set_config(next) goes here. */
+	remind_set_config(next);
 	config_cleanup(old);
 	free(old);
 	log_notice("configuration reloaded from %s", next->path != NULL ?
@@ -398,11 +401,21 @@ main(int argc, char **argv)
 		event_base_free(main_base);
 		return 1;
 	}
-	/*
-	 * The scheduler module starts here, once it exists:
-	 *	scheduler_start(main_base, main_cfg);
-	 * and stops below, before delivery_stop, in reverse order.
-	 */
+	remind_set_config(main_cfg);
+	if (wake_start(main_base, err, sizeof err) == -1 ||
+	    remind_start(err, sizeof err) == -1) {
+		log_err("reminders: %s", err);
+		sd_notifyf(0, "STATUS=Failed to start: %s", err);
+		wake_stop();
+		delivery_stop();
+		server_stop();
+		commands_stop();
+		store_close();
+		for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			event_free(sigev[i]);
+		event_base_free(main_base);
+		return 1;
+	}
 
 	if (!foreground)
 		main_detach_end();
@@ -422,7 +435,8 @@ main(int argc, char **argv)
 	event_base_dispatch(main_base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
-	/* scheduler_stop(); */
+	remind_stop();
+	wake_stop();
 	delivery_stop();
 	server_stop();
 	commands_stop();

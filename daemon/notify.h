@@ -30,4 +30,37 @@ enum lectern_error notify_session_all(int64_t session_id,
     enum mail_kind kind, const char *reason, int64_t now, char *err,
     size_t errlen);
 
+/*
+ * One occurrence (original start rid) of a series was changed or
+ * cancelled: a REQUEST or CANCEL for it alone (RECURRENCE-ID) to everyone
+ * enrolled.
+ */
+enum lectern_error notify_occurrence_all(int64_t session_id, int64_t rid,
+    enum mail_kind kind, const char *reason, int64_t now, char *err,
+    size_t errlen);
+
+/*
+ * A reminder e-mail about the session (occurrence: 0, or the original
+ * start of one occurrence of a series) that starts at starts.
+ */
+enum lectern_error notify_reminder(int64_t session_id, int64_t occurrence,
+    int64_t starts, const int64_t *people, size_t n, int64_t now, char *err,
+    size_t errlen);
+
+/* The waitlist notice, with each person's place (positions[i]). */
+enum lectern_error notify_waitlist(int64_t session_id, const int64_t *people,
+    const int64_t *positions, size_t n, int64_t now, char *err,
+    size_t errlen);
+
+/*
+ * The course's own calendar entry (an all-day event over its period) to
+ * people: kind MAIL_COURSE_INVITE or _UPDATE (REQUEST), _CANCEL, or the
+ * course's waitlist notice (_WAITLIST, with positions).
+ */
+enum lectern_error notify_course(int64_t course_id, enum mail_kind kind,
+    const int64_t *people, const int64_t *positions, size_t n,
+    const char *reason, int64_t now, char *err, size_t errlen);
+enum lectern_error notify_course_all(int64_t course_id, enum mail_kind kind,
+    const char *reason, int64_t now, char *err, size_t errlen);
+
 #endif

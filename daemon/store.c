@@ -63,8 +63,10 @@ static const char *const store_migrations[] = {
 	" counts_for_recertification INTEGER NOT NULL DEFAULT 1,"
 	" status TEXT NOT NULL DEFAULT 'scheduled'"
 	"  CHECK (status IN ('scheduled', 'cancelled')),"
+	" cancel_reason TEXT,"
 	" created INTEGER NOT NULL,"
 	" updated INTEGER NOT NULL);"
+	"CREATE INDEX courses_first_day ON courses(first_day, id);"
 	"CREATE TABLE sessions ("
 	" id INTEGER PRIMARY KEY,"
 	" uid TEXT NOT NULL UNIQUE,"
@@ -144,6 +146,46 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX outbox_expiry ON outbox(expires)"
 	" WHERE state = 'queued' AND expires > 0;"
 	"CREATE INDEX outbox_session ON outbox(session_id);"
+	/*
+	 * One occurrence of a series changed or cancelled on its own, keyed
+	 * by its original start (its RECURRENCE-ID). NULL fields: as the
+	 * series.
+	 */
+	"CREATE TABLE occurrences ("
+	" session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+	" recurrence_id INTEGER NOT NULL,"
+	" start_utc INTEGER NOT NULL,"
+	" start_local TEXT NOT NULL,"
+	" duration INTEGER NOT NULL CHECK (duration > 0),"
+	" title TEXT,"
+	" description TEXT,"
+	" location TEXT,"
+	" url TEXT,"
+	" sequence INTEGER NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'scheduled'"
+	"  CHECK (status IN ('scheduled', 'cancelled')),"
+	" cancel_reason TEXT,"
+	" updated INTEGER NOT NULL,"
+	" PRIMARY KEY (session_id, recurrence_id)) WITHOUT ROWID;"
+	/*
+	 * Reminders: one row per (session, occurrence, offset), kept after it
+	 * fires so that it never fires twice. occurrence is 0 for a single
+	 * session, else the occurrence's original start (its RECURRENCE-ID).
+	 */
+	"CREATE TABLE reminders ("
+	" id INTEGER PRIMARY KEY,"
+	" session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+	" occurrence INTEGER NOT NULL,"
+	" starts INTEGER NOT NULL,"
+	" before INTEGER NOT NULL,"
+	" due INTEGER NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN"
+	"  ('pending', 'sent', 'expired', 'missed')),"
+	" done INTEGER,"
+	" recipients INTEGER NOT NULL DEFAULT 0,"
+	" keep INTEGER NOT NULL DEFAULT 1,"
+	" UNIQUE (session_id, occurrence, before));"
+	"CREATE INDEX reminders_due ON reminders(due) WHERE state = 'pending';"
 	"CREATE TABLE audit ("
 	" id INTEGER PRIMARY KEY,"
 	" at INTEGER NOT NULL,"
@@ -194,6 +236,17 @@ static const char *const store_migrations[] = {
 	"p.id, p.name, p.email, p.organization, p.position, p.lang, p.tags," \
 	" p.created, p.updated"
 
+#define STORE_COURSE_COLS \
+	"c.id, c.uid, c.sequence, c.title, c.description, c.provider," \
+	" c.hours, c.first_day, c.last_day, c.capacity," \
+	" c.counts_for_recertification, c.status, c.cancel_reason," \
+	" (SELECT count(*) FROM course_enrollments e WHERE e.course_id = c.id" \
+	"  AND e.state = 'enrolled')," \
+	" (SELECT count(*) FROM course_enrollments e WHERE e.course_id = c.id" \
+	"  AND e.state = 'waitlisted')," \
+	" (SELECT count(*) FROM sessions s WHERE s.course_id = c.id)," \
+	" c.created, c.updated"
+
 #define STORE_SESSION_COLS \
 	"s.id, s.uid, s.sequence, s.kind, s.title, s.description, s.location," \
 	" s.url, s.start_utc, s.duration, s.tz, s.start_local, s.capacity," \
@@ -233,6 +286,13 @@ enum store_q {
 	STORE_Q_G_LIST,
 	STORE_Q_G_IDS,
 	STORE_Q_C_EXISTS,
+	STORE_Q_C_ADD,
+	STORE_Q_C_UPDATE,
+	STORE_Q_C_CANCEL,
+	STORE_Q_C_BUMP,
+	STORE_Q_C_GET,
+	STORE_Q_C_LIST,
+	STORE_Q_C_ENROLLMENTS,
 	STORE_Q_C_SESSIONS,
 	STORE_Q_C_PEOPLE,
 	STORE_Q_S_ADD,
@@ -260,6 +320,26 @@ enum store_q {
 	STORE_Q_CE_TARGETS,
 	STORE_Q_O_LIST,
 	STORE_Q_S_PEOPLE,
+	STORE_Q_S_ATTENDING,
+	STORE_Q_E_RSVP_GET,
+	STORE_Q_E_RSVP_SET,
+	STORE_Q_E_REWAIT,
+	STORE_Q_S_BY_UID,
+	STORE_Q_S_SERIES,
+	STORE_Q_X_PUT,
+	STORE_Q_X_LIST,
+	STORE_Q_X_CLEAR,
+	STORE_Q_R_FIND,
+	STORE_Q_R_INSERT,
+	STORE_Q_R_UPDATE,
+	STORE_Q_R_UNKEEP,
+	STORE_Q_R_SWEEP,
+	STORE_Q_R_DROP,
+	STORE_Q_R_NEXT,
+	STORE_Q_R_DUE,
+	STORE_Q_R_DONE,
+	STORE_Q_R_LIST,
+	STORE_Q_R_PENDING,
 	STORE_Q_O_ADD,
 	STORE_Q_O_DUE,
 	STORE_Q_O_NEXT,
@@ -325,6 +405,36 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " JOIN people p ON p.id = m.person_id WHERE m.group_id = ?1"
 	    " ORDER BY p.name, p.id",
 	[STORE_Q_C_EXISTS] = "SELECT 1 FROM courses WHERE id = ?1",
+	[STORE_Q_C_ADD] = "INSERT INTO courses (id, uid, title, description,"
+	    " provider, hours, first_day, last_day, capacity,"
+	    " counts_for_recertification, created, updated)"
+	    " VALUES ((SELECT coalesce(max(id), 0) + 1 FROM courses),"
+	    " ?1 || '-course-' || (SELECT coalesce(max(id), 0) + 1 FROM courses)"
+	    " || '@' || ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+	[STORE_Q_C_UPDATE] = "UPDATE courses SET title = ?2, description = ?3,"
+	    " provider = ?4, hours = ?5, first_day = ?6, last_day = ?7,"
+	    " capacity = ?8, counts_for_recertification = ?9,"
+	    " sequence = sequence + ?10, updated = ?11"
+	    " WHERE id = ?1 AND status = 'scheduled'",
+	[STORE_Q_C_CANCEL] = "UPDATE courses SET status = 'cancelled',"
+	    " cancel_reason = ?2, sequence = sequence + 1, updated = ?3"
+	    " WHERE id = ?1 AND status = 'scheduled'",
+	[STORE_Q_C_BUMP] = "UPDATE courses SET sequence = sequence + 1,"
+	    " updated = ?2 WHERE id = ?1",
+	[STORE_Q_C_GET] = "SELECT " STORE_COURSE_COLS " FROM courses c"
+	    " WHERE c.id = ?1",
+	[STORE_Q_C_LIST] = "SELECT " STORE_COURSE_COLS " FROM courses c WHERE"
+	    " (?1 IS NULL OR c.last_day >= ?1)"
+	    " AND (?2 IS NULL OR c.first_day <= ?2)"
+	    " AND (?3 IS NULL OR c.status = ?3)"
+	    " ORDER BY c.first_day, c.id LIMIT ?4",
+	[STORE_Q_C_ENROLLMENTS] = "SELECT p.id, p.name, p.email,"
+	    " p.organization, e.state, e.position, e.completed, e.hours,"
+	    " e.created FROM course_enrollments e"
+	    " JOIN people p ON p.id = e.person_id"
+	    " WHERE e.course_id = ?1 ORDER BY e.state = 'waitlisted',"
+	    " CASE WHEN e.state = 'enrolled' THEN e.ord ELSE e.position END,"
+	    " e.id",
 	[STORE_Q_C_SESSIONS] = "SELECT id FROM sessions WHERE course_id = ?1"
 	    " AND status = 'scheduled' ORDER BY start_utc, id",
 	[STORE_Q_C_PEOPLE] = "SELECT person_id FROM course_enrollments"
@@ -360,15 +470,16 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " CASE WHEN e.state = 'enrolled' THEN e.ord ELSE e.position END,"
 	    " e.id",
 	[STORE_Q_S_LIST] = "SELECT " STORE_SESSION_COLS " FROM sessions s WHERE"
-	    " (?1 IS NULL OR s.start_utc >= ?1)"
+	    " (?1 IS NULL OR s.start_utc >= ?1 OR (?7 AND s.rrule IS NOT NULL))"
 	    " AND (?2 IS NULL OR s.start_utc < ?2)"
 	    " AND (?3 IS NULL OR s.kind = ?3)"
 	    " AND (?4 IS NULL OR s.status = ?4)"
 	    " AND (?5 = 0 OR s.course_id = ?5)"
 	    " ORDER BY s.start_utc, s.id LIMIT ?6",
+	/* A seat is taken by someone enrolled who has not declined. */
 	[STORE_Q_E_TARGET] = "SELECT status, capacity,"
 	    " (SELECT count(*) FROM enrollments WHERE session_id = ?1"
-	    "  AND state = 'enrolled'),"
+	    "  AND state = 'enrolled' AND rsvp <> 'declined'),"
 	    " (SELECT coalesce(max(position), 0) FROM enrollments"
 	    "  WHERE session_id = ?1 AND state = 'waitlisted')"
 	    " FROM sessions WHERE id = ?1",
@@ -424,6 +535,65 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " AND (?2 = 0 OR session_id = ?2) ORDER BY id DESC LIMIT ?3",
 	[STORE_Q_S_PEOPLE] = "SELECT person_id FROM enrollments"
 	    " WHERE session_id = ?1 AND state = 'enrolled' ORDER BY ord, id",
+	[STORE_Q_S_ATTENDING] = "SELECT person_id FROM enrollments"
+	    " WHERE session_id = ?1 AND state = 'enrolled'"
+	    " AND rsvp <> 'declined' ORDER BY ord, id",
+	[STORE_Q_E_RSVP_GET] = "SELECT state, rsvp FROM enrollments"
+	    " WHERE session_id = ?1 AND person_id = ?2",
+	[STORE_Q_E_RSVP_SET] = "UPDATE enrollments SET rsvp = ?3"
+	    " WHERE session_id = ?1 AND person_id = ?2",
+	[STORE_Q_E_REWAIT] = "UPDATE enrollments SET state = 'waitlisted',"
+	    " ord = NULL, position = (SELECT coalesce(max(position), 0) + 1"
+	    "  FROM enrollments WHERE session_id = ?1 AND state = 'waitlisted')"
+	    " WHERE session_id = ?1 AND person_id = ?2"
+	    " RETURNING position",
+	[STORE_Q_S_BY_UID] = "SELECT id, sequence, status FROM sessions"
+	    " WHERE uid = ?1",
+	[STORE_Q_S_SERIES] = "SELECT id FROM sessions WHERE rrule IS NOT NULL"
+	    " AND status = 'scheduled' ORDER BY id",
+	[STORE_Q_X_PUT] = "INSERT INTO occurrences (session_id, recurrence_id,"
+	    " start_utc, start_local, duration, title, description, location,"
+	    " url, sequence, status, cancel_reason, updated) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+	    " ON CONFLICT (session_id, recurrence_id) DO UPDATE SET"
+	    " start_utc = excluded.start_utc,"
+	    " start_local = excluded.start_local,"
+	    " duration = excluded.duration, title = excluded.title,"
+	    " description = excluded.description,"
+	    " location = excluded.location, url = excluded.url,"
+	    " sequence = excluded.sequence, status = excluded.status,"
+	    " cancel_reason = excluded.cancel_reason,"
+	    " updated = excluded.updated",
+	[STORE_Q_X_LIST] = "SELECT recurrence_id, start_utc, start_local,"
+	    " duration, title, description, location, url, sequence, status,"
+	    " cancel_reason, updated FROM occurrences WHERE session_id = ?1"
+	    " ORDER BY recurrence_id",
+	[STORE_Q_X_CLEAR] = "DELETE FROM occurrences WHERE session_id = ?1",
+	[STORE_Q_R_FIND] = "SELECT id, due, state, done FROM reminders"
+	    " WHERE session_id = ?1 AND occurrence = ?2 AND before = ?3",
+	[STORE_Q_R_INSERT] = "INSERT INTO reminders (session_id, occurrence,"
+	    " starts, before, due, state, done) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7)",
+	[STORE_Q_R_UPDATE] = "UPDATE reminders SET starts = ?2, due = ?3,"
+	    " state = ?4, done = ?5, keep = 1 WHERE id = ?1",
+	[STORE_Q_R_UNKEEP] = "UPDATE reminders SET keep = 0"
+	    " WHERE session_id = ?1 AND state = 'pending'",
+	[STORE_Q_R_SWEEP] = "DELETE FROM reminders"
+	    " WHERE session_id = ?1 AND state = 'pending' AND keep = 0",
+	[STORE_Q_R_DROP] = "DELETE FROM reminders"
+	    " WHERE session_id = ?1 AND state IN ('pending', 'missed')",
+	[STORE_Q_R_NEXT] = "SELECT min(due) FROM reminders"
+	    " INDEXED BY reminders_due WHERE state = 'pending'",
+	[STORE_Q_R_DUE] = "SELECT id, session_id, occurrence, starts, before"
+	    " FROM reminders INDEXED BY reminders_due"
+	    " WHERE state = 'pending' AND due <= ?1 ORDER BY due, id LIMIT ?2",
+	[STORE_Q_R_DONE] = "UPDATE reminders SET state = ?2, done = ?3,"
+	    " recipients = ?4 WHERE id = ?1 AND state = 'pending'",
+	[STORE_Q_R_LIST] = "SELECT occurrence, starts, before, due, state,"
+	    " done, recipients FROM reminders WHERE session_id = ?1"
+	    " ORDER BY starts, due",
+	[STORE_Q_R_PENDING] = "SELECT count(*) FROM reminders"
+	    " INDEXED BY reminders_due WHERE state = 'pending'",
 	[STORE_Q_O_ADD] = "INSERT INTO outbox (session_id, person_id,"
 	    " recipient, kind, message_id, message, next_attempt, expires,"
 	    " created) VALUES (nullif(?1, 0), nullif(?2, 0), ?3, ?4, ?5, ?6,"
@@ -431,9 +601,13 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	/* The in-flight ids are skipped by the caller: ?2 is max + nskip. */
 	[STORE_Q_O_DUE] = "SELECT id, recipient, message, attempts, expires,"
 	    " message_id FROM outbox WHERE state = 'queued' AND next_attempt <= ?1"
+	    " AND (expires = 0 OR expires > ?1)"
 	    " ORDER BY next_attempt, id LIMIT ?2",
-	[STORE_Q_O_NEXT] = "SELECT min(next_attempt) FROM outbox"
-	    " WHERE state = 'queued'",
+	/* The next attempt, or an expiry before it (to mark it expired). */
+	[STORE_Q_O_NEXT] = "SELECT min((SELECT min(next_attempt) FROM outbox"
+	    " WHERE state = 'queued'), coalesce((SELECT min(expires)"
+	    " FROM outbox INDEXED BY outbox_expiry WHERE state = 'queued'"
+	    " AND expires > 0), 9223372036854775807))",
 	[STORE_Q_O_SENT] = "UPDATE outbox SET state = 'sent', sent_at = ?2,"
 	    " attempts = attempts + 1, last_reply = ?3"
 	    " WHERE id = ?1 AND state IN ('queued', 'expired')",
@@ -1601,7 +1775,8 @@ store_session_list(const struct store_session_filter *f, json_t **out,
 	    store_bind_text(st, 3, f->kind) != SQLITE_OK ||
 	    store_bind_text(st, 4, f->status) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, f->course_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, f->limit) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 6, f->limit) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, f->series) != SQLITE_OK)
 		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_session_json, out, err, errlen);
 }
@@ -2034,22 +2209,29 @@ store_outbox_due(int64_t now, size_t max, const int64_t *skip, size_t nskip,
 }
 
 /* The earliest next_attempt of a queued message; 0 when none is queued. */
-enum lectern_error
-store_outbox_next(int64_t *when, char *err, size_t errlen)
+/* The integer of a one-row, one-column query (NULL reads as 0). */
+static enum lectern_error
+store_scalar(enum store_q q, int64_t *v, char *err, size_t errlen)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	*when = 0;
-	if ((st = store_stmt(STORE_Q_O_NEXT, err, errlen)) == NULL)
+	*v = 0;
+	if ((st = store_stmt(q, err, errlen)) == NULL)
 		return LECTERN_E_INTERNAL;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*when = sqlite3_column_int64(st, 0);
+		*v = sqlite3_column_int64(st, 0);
 	store_done(st);
 	if (rc != SQLITE_ROW)
 		return store_fail(rc, err, errlen);
 	return LECTERN_OK;
+}
+
+enum lectern_error
+store_outbox_next(int64_t *when, char *err, size_t errlen)
+{
+	return store_scalar(STORE_Q_O_NEXT, when, err, errlen);
 }
 
 /* Run an outcome update; a message that is not (or no longer) queued is not found. */
@@ -2146,5 +2328,579 @@ store_outbox_requeue(int64_t id, int64_t now, int64_t *n, char *err,
 	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
 		return code;
 	*n = sqlite3_changes(store_db);
+	return LECTERN_OK;
+}
+
+/* Reminders. */
+
+enum lectern_error
+store_session_attending(int64_t session_id, int64_t **ids, size_t *n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_S_ATTENDING, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_ids(st, ids, n, err, errlen);
+}
+
+enum lectern_error
+store_series_ids(int64_t **ids, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_S_SERIES, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	return store_ids(st, ids, n, err, errlen);
+}
+
+/* Run statement q bound to session_id alone. */
+static enum lectern_error
+store_remind_session(enum store_q q, int64_t session_id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(q, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+enum lectern_error
+store_remind_begin(int64_t session_id, char *err, size_t errlen)
+{
+	return store_remind_session(STORE_Q_R_UNKEEP, session_id, err, errlen);
+}
+
+enum lectern_error
+store_remind_end(int64_t session_id, char *err, size_t errlen)
+{
+	return store_remind_session(STORE_Q_R_SWEEP, session_id, err, errlen);
+}
+
+enum lectern_error
+store_remind_drop(int64_t session_id, char *err, size_t errlen)
+{
+	return store_remind_session(STORE_Q_R_DROP, session_id, err, errlen);
+}
+
+enum lectern_error
+store_remind_put(int64_t session_id, int64_t occurrence, int64_t starts,
+    int64_t before, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	const char	*state;
+	char		 old[16] = "";
+	int64_t		 id = 0, due = starts - before, old_due = 0;
+	int64_t		 done = 0, old_done = 0;
+	int		 rc;
+
+	if ((st = store_stmt(STORE_Q_R_FIND, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, occurrence) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, before) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		old_due = sqlite3_column_int64(st, 1);
+		snprintf(old, sizeof old, "%s",
+		    (const char *)sqlite3_column_text(st, 2));
+		old_done = sqlite3_column_int64(st, 3);
+	}
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+
+	if (id != 0 && strcmp(old, "pending") != 0 &&
+	    strcmp(old, "missed") != 0) {
+		/* It fired (or expired) for this occurrence: never again. */
+		state = strcmp(old, "sent") == 0 ? "sent" : "expired";
+		due = old_due;
+		done = old_done;
+	} else if (due > now)
+		state = "pending";
+	else if (id != 0 && strcmp(old, "pending") == 0 && due == old_due)
+		state = "pending";	/* due now; the timer is on its way */
+	else {
+		state = "missed";
+		done = strcmp(old, "missed") == 0 ? old_done : now;
+	}
+
+	st = store_stmt(id == 0 ? STORE_Q_R_INSERT : STORE_Q_R_UPDATE, err,
+	    errlen);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	if (id == 0)
+		rc = sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, occurrence) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, starts) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, before) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 5, due) != SQLITE_OK ||
+		    store_bind_text(st, 6, state) != SQLITE_OK ||
+		    (done != 0 ? sqlite3_bind_int64(st, 7, done) :
+		    sqlite3_bind_null(st, 7)) != SQLITE_OK;
+	else
+		rc = sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, starts) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, due) != SQLITE_OK ||
+		    store_bind_text(st, 4, state) != SQLITE_OK ||
+		    (done != 0 ? sqlite3_bind_int64(st, 5, done) :
+		    sqlite3_bind_null(st, 5)) != SQLITE_OK;
+	if (rc)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+enum lectern_error
+store_remind_next(int64_t *when, char *err, size_t errlen)
+{
+	return store_scalar(STORE_Q_R_NEXT, when, err, errlen);
+}
+
+enum lectern_error
+store_remind_pending(int64_t *n, char *err, size_t errlen)
+{
+	return store_scalar(STORE_Q_R_PENDING, n, err, errlen);
+}
+
+enum lectern_error
+store_remind_due(int64_t now, size_t max, struct store_reminder *out,
+    size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*n = 0;
+	if ((st = store_stmt(STORE_Q_R_DUE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)max) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		out[*n].id = sqlite3_column_int64(st, 0);
+		out[*n].session_id = sqlite3_column_int64(st, 1);
+		out[*n].occurrence = sqlite3_column_int64(st, 2);
+		out[*n].starts = sqlite3_column_int64(st, 3);
+		out[*n].before = sqlite3_column_int64(st, 4);
+		(*n)++;
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+enum lectern_error
+store_remind_done(int64_t id, const char *state, int64_t now,
+    int64_t recipients, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_R_DONE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    store_bind_text(st, 2, state) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, recipients) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+static json_t *
+store_remind_row(sqlite3_stmt *st)
+{
+	json_t	*o = json_object();
+
+	if (o == NULL)
+		log_fatal("store: out of memory");
+	if (sqlite3_column_int64(st, 0) != 0)
+		store_set(o, "occurrence", store_json_time(st, 0));
+	store_set(o, "starts", store_json_time(st, 1));
+	store_set(o, "before", json_integer(sqlite3_column_int64(st, 2) /
+	    60));
+	store_set(o, "due", store_json_time(st, 3));
+	store_set(o, "state", store_json_text(st, 4));
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		store_set(o, "done", store_json_time(st, 5));
+	if (strcmp((const char *)sqlite3_column_text(st, 4), "sent") == 0)
+		store_set(o, "recipients", store_json_int(st, 6));
+	return o;
+}
+
+enum lectern_error
+store_remind_list(int64_t session_id, json_t **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_R_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_rows(st, store_remind_row, out, err, errlen);
+}
+
+/* Courses. */
+
+static json_t *
+store_course_json(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "id", store_json_int(st, 0));
+	store_set(o, "uid", store_json_text(st, 1));
+	store_set(o, "sequence", store_json_int(st, 2));
+	store_set(o, "title", store_json_text(st, 3));
+	store_set(o, "description", store_json_text(st, 4));
+	store_set(o, "provider", store_json_text(st, 5));
+	store_set(o, "hours", store_json_int(st, 6));
+	store_set(o, "first_day", store_json_text(st, 7));
+	store_set(o, "last_day", store_json_text(st, 8));
+	store_set(o, "capacity", store_json_int(st, 9));
+	store_set(o, "counts_for_recertification",
+	    json_boolean(sqlite3_column_int(st, 10)));
+	store_set(o, "status", store_json_text(st, 11));
+	store_set(o, "cancel_reason", store_json_text(st, 12));
+	store_set(o, "enrolled", store_json_int(st, 13));
+	store_set(o, "waitlisted", store_json_int(st, 14));
+	store_set(o, "meetings", store_json_int(st, 15));
+	store_set(o, "created", store_json_time(st, 16));
+	store_set(o, "updated", store_json_time(st, 17));
+	return o;
+}
+
+static json_t *
+store_course_enrollment_row(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "person", store_json_int(st, 0));
+	store_set(o, "name", store_json_text(st, 1));
+	store_set(o, "email", store_json_text(st, 2));
+	store_set(o, "organization", store_json_text(st, 3));
+	store_set(o, "state", store_json_text(st, 4));
+	store_set(o, "position", store_json_int(st, 5));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		store_set(o, "completed", store_json_time(st, 6));
+	store_set(o, "created", store_json_time(st, 8));
+	return o;
+}
+
+/* Bind c's fields at ?first.. in the order of the ADD/UPDATE statements. */
+static int
+store_course_bind(sqlite3_stmt *st, int first, const struct store_course *c)
+{
+	return store_bind_text(st, first, c->title) != SQLITE_OK ||
+	    store_bind_text(st, first + 1, c->description) != SQLITE_OK ||
+	    store_bind_text(st, first + 2, c->provider) != SQLITE_OK ||
+	    (c->hours >= 0 ? sqlite3_bind_int64(st, first + 3, c->hours) :
+	    sqlite3_bind_null(st, first + 3)) != SQLITE_OK ||
+	    store_bind_text(st, first + 4, c->first_day) != SQLITE_OK ||
+	    store_bind_text(st, first + 5, c->last_day) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, first + 6, c->capacity) != SQLITE_OK ||
+	    sqlite3_bind_int(st, first + 7, c->counts) != SQLITE_OK ? -1 : 0;
+}
+
+enum lectern_error
+store_course_add(const struct store_course *c, const char *uid_random,
+    const char *domain, int64_t now, int64_t *id, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_C_ADD, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, uid_random) != SQLITE_OK ||
+	    store_bind_text(st, 2, domain) != SQLITE_OK ||
+	    store_course_bind(st, 3, c) == -1 ||
+	    sqlite3_bind_int64(st, 11, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	*id = sqlite3_last_insert_rowid(store_db);
+	return LECTERN_OK;
+}
+
+/* A course statement bound to id that must change one row. */
+static enum lectern_error
+store_course_changed(int64_t id, char *err, size_t errlen)
+{
+	if (sqlite3_changes(store_db) == 0) {
+		snprintf(err, errlen, "course %" PRId64 " does not exist or "
+		    "is cancelled", id);
+		return LECTERN_E_CONFLICT;
+	}
+	return LECTERN_OK;
+}
+
+enum lectern_error
+store_course_update(int64_t id, const struct store_course *c, int bump,
+    int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_C_UPDATE, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    store_course_bind(st, 2, c) == -1 ||
+	    sqlite3_bind_int(st, 10, bump ? 1 : 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 11, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	return store_course_changed(id, err, errlen);
+}
+
+enum lectern_error
+store_course_cancel(int64_t id, const char *reason, int64_t now, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+
+	if ((st = store_stmt(STORE_Q_C_CANCEL, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    store_bind_text(st, 2, reason) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+		return code;
+	return store_course_changed(id, err, errlen);
+}
+
+enum lectern_error
+store_course_bump(int64_t id, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_C_BUMP, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+enum lectern_error
+store_course_get(int64_t id, int detail, json_t **out, char *err,
+    size_t errlen)
+{
+	enum lectern_error	 code;
+	json_t			*o = NULL;
+
+	code = store_one(STORE_Q_C_GET, id, store_course_json, "course", &o,
+	    err, errlen);
+	if (code == LECTERN_OK && detail)
+		code = store_children(o, "enrollments", STORE_Q_C_ENROLLMENTS,
+		    id, store_course_enrollment_row, err, errlen);
+	if (code == LECTERN_OK && detail) {
+		struct store_session_filter	 f;
+		json_t				*a = NULL;
+
+		memset(&f, 0, sizeof f);
+		f.course_id = id;
+		f.limit = -1;
+		if ((code = store_session_list(&f, &a, err, errlen)) ==
+		    LECTERN_OK)
+			store_set(o, "sessions", a);
+	}
+	if (code != LECTERN_OK) {
+		json_decref(o);
+		return code;
+	}
+	*out = o;
+	return LECTERN_OK;
+}
+
+enum lectern_error
+store_course_list(const char *from, const char *to, const char *status,
+    int64_t limit, json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_C_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, from) != SQLITE_OK ||
+	    store_bind_text(st, 2, to) != SQLITE_OK ||
+	    store_bind_text(st, 3, status) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, limit) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_rows(st, store_course_json, out, err, errlen);
+}
+
+/* Occurrences of a series changed on their own. */
+
+enum lectern_error
+store_occurrence_put(int64_t session_id, const struct store_occurrence *o,
+    int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_X_PUT, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, o->recurrence_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, o->start_utc) != SQLITE_OK ||
+	    store_bind_text(st, 4, o->start_local) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, o->duration) != SQLITE_OK ||
+	    store_bind_text(st, 6, o->title) != SQLITE_OK ||
+	    store_bind_text(st, 7, o->description) != SQLITE_OK ||
+	    store_bind_text(st, 8, o->location) != SQLITE_OK ||
+	    store_bind_text(st, 9, o->url) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 10, o->sequence) != SQLITE_OK ||
+	    store_bind_text(st, 11, o->cancelled ? "cancelled" :
+	    "scheduled") != SQLITE_OK ||
+	    store_bind_text(st, 12, o->cancel_reason) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 13, now) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_run(st, err, errlen);
+}
+
+static json_t *
+store_occurrence_row(sqlite3_stmt *st)
+{
+	json_t	*o;
+	int64_t	 start = sqlite3_column_int64(st, 1);
+
+	if ((o = json_object()) == NULL)
+		log_fatal("store: out of memory");
+	store_set(o, "occurrence", store_json_time(st, 0));
+	store_set(o, "start", store_json_time(st, 1));
+	store_set(o, "end", store_json_time_value(start +
+	    sqlite3_column_int64(st, 3) * 60));
+	store_set(o, "local_start", store_json_text(st, 2));
+	store_set(o, "duration", store_json_int(st, 3));
+	store_set(o, "title", store_json_text(st, 4));
+	store_set(o, "description", store_json_text(st, 5));
+	store_set(o, "location", store_json_text(st, 6));
+	store_set(o, "url", store_json_text(st, 7));
+	store_set(o, "sequence", store_json_int(st, 8));
+	store_set(o, "status", store_json_text(st, 9));
+	store_set(o, "cancel_reason", store_json_text(st, 10));
+	store_set(o, "updated", store_json_time(st, 11));
+	return o;
+}
+
+enum lectern_error
+store_occurrence_list(int64_t session_id, json_t **out, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_stmt(STORE_Q_X_LIST, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	return store_rows(st, store_occurrence_row, out, err, errlen);
+}
+
+enum lectern_error
+store_occurrence_clear(int64_t session_id, char *err, size_t errlen)
+{
+	return store_remind_session(STORE_Q_X_CLEAR, session_id, err, errlen);
+}
+
+/* Replies. */
+
+enum lectern_error
+store_rsvp(int64_t session_id, int64_t person_id, const char *rsvp,
+    struct store_rsvp_result *r, char *err, size_t errlen)
+{
+	struct store_target	 t;
+	sqlite3_stmt		*st;
+	enum lectern_error	 code;
+	int			 rc;
+
+	memset(r, 0, sizeof *r);
+	if ((st = store_stmt(STORE_Q_E_RSVP_GET, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, person_id) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r->waitlisted = strcmp((const char *)sqlite3_column_text(st,
+		    0), "waitlisted") == 0;
+		snprintf(r->old, sizeof r->old, "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+	}
+	store_done(st);
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "person %" PRId64 " is not enrolled in "
+		    "session %" PRId64, person_id, session_id);
+		return LECTERN_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	if (strcmp(r->old, rsvp) == 0)
+		return LECTERN_OK;
+
+	/* Back from a decline with every seat taken: to the waitlist. */
+	if (!r->waitlisted && strcmp(r->old, "declined") == 0) {
+		if ((code = store_target_read(0, session_id, &t, err,
+		    errlen)) != LECTERN_OK)
+			return code;
+		if (t.capacity > 0 && (t.enrolled >= t.capacity ||
+		    t.last > 0)) {
+			if ((st = store_stmt(STORE_Q_E_REWAIT, err, errlen)) ==
+			    NULL)
+				return LECTERN_E_INTERNAL;
+			if (sqlite3_bind_int64(st, 1, session_id) !=
+			    SQLITE_OK || sqlite3_bind_int64(st, 2,
+			    person_id) != SQLITE_OK)
+				return store_bind_failed(st, err, errlen);
+			if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				r->position = sqlite3_column_int64(st, 0);
+			store_done(st);
+			if (rc != SQLITE_ROW)
+				return store_fail(rc, err, errlen);
+			r->rewaited = 1;
+		}
+	}
+	r->freed = !r->waitlisted && strcmp(rsvp, "declined") == 0;
+	if ((st = store_stmt(STORE_Q_E_RSVP_SET, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, person_id) != SQLITE_OK ||
+	    store_bind_text(st, 3, rsvp) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	r->changed = 1;
+	return store_run(st, err, errlen);
+}
+
+enum lectern_error
+store_session_by_uid(const char *uid, int64_t *id, int64_t *sequence,
+    int *cancelled, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(STORE_Q_S_BY_UID, err, errlen)) == NULL)
+		return LECTERN_E_INTERNAL;
+	if (store_bind_text(st, 1, uid) != SQLITE_OK)
+		return store_bind_failed(st, err, errlen);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*sequence = sqlite3_column_int64(st, 1);
+		*cancelled = strcmp((const char *)sqlite3_column_text(st, 2),
+		    "cancelled") == 0;
+	}
+	store_done(st);
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "no session has this UID");
+		return LECTERN_E_NOT_FOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
 	return LECTERN_OK;
 }

@@ -118,6 +118,34 @@ enum lectern_error store_group_people(int64_t group_id, int64_t **ids,
 
 /* Courses (no commands yet; sessions and enrollments refer to them). */
 enum lectern_error store_course_exists(int64_t id, char *err, size_t errlen);
+
+struct store_course {
+	const char	*title, *description, *provider;
+	int64_t		 hours;		/* -1: not given */
+	const char	*first_day, *last_day;	/* "YYYY-MM-DD" */
+	int64_t		 capacity;	/* 0: unlimited */
+	int		 counts;	/* counts_for_recertification */
+};
+/* Add a course; its UID becomes "<uid_random>-course-<id>@<domain>". */
+enum lectern_error store_course_add(const struct store_course *c,
+    const char *uid_random, const char *domain, int64_t now, int64_t *id,
+    char *err, size_t errlen);
+/* Replace a live course's fields; bump: raise its SEQUENCE. */
+enum lectern_error store_course_update(int64_t id,
+    const struct store_course *c, int bump, int64_t now, char *err,
+    size_t errlen);
+enum lectern_error store_course_cancel(int64_t id, const char *reason,
+    int64_t now, char *err, size_t errlen);
+/* Raise the course's SEQUENCE (a CANCEL to one person). */
+enum lectern_error store_course_bump(int64_t id, int64_t now, char *err,
+    size_t errlen);
+/* The course as a new object, with enrollments and sessions if asked. */
+enum lectern_error store_course_get(int64_t id, int detail, json_t **out,
+    char *err, size_t errlen);
+/* Courses overlapping [from, to] (dates, NULL: open), by first day. */
+enum lectern_error store_course_list(const char *from, const char *to,
+    const char *status, int64_t limit, json_t **out, char *err,
+    size_t errlen);
 /* The ids of a course's sessions that are not cancelled; *ids is malloc'd. */
 enum lectern_error store_course_sessions(int64_t course_id, int64_t **ids,
     size_t *n, char *err, size_t errlen);
@@ -161,6 +189,7 @@ struct store_session_filter {
 	const char	*kind, *status;	/* NULL: any */
 	int64_t		 course_id;	/* 0: any */
 	int64_t		 limit;
+	int		 series;	/* also series that started before from */
 };
 /* Sessions matching f ordered by start, as a new array. */
 enum lectern_error store_session_list(const struct store_session_filter *f,
@@ -255,6 +284,91 @@ enum lectern_error store_outbox_expire(int64_t now, int64_t *n, char *err,
  * *n how many.
  */
 enum lectern_error store_outbox_requeue(int64_t id, int64_t now, int64_t *n,
+    char *err, size_t errlen);
+
+/* What store_rsvp did. */
+struct store_rsvp_result {
+	char	 old[16];	/* the previous answer */
+	int	 waitlisted;	/* the person is (was) on the waitlist */
+	int	 changed;	/* the answer changed */
+	int	 freed;		/* a seat was freed (a decline) */
+	int	 rewaited;	/* back from a decline, full: waitlisted */
+	int64_t	 position;	/* ... at this position */
+};
+/*
+ * Record a person's answer to a session's invitation (needs_action,
+ * accepted, declined, tentative). A decline frees the seat (the caller
+ * promotes); taking it back when the seats are gone puts the person at
+ * the end of the waitlist.
+ */
+enum lectern_error store_rsvp(int64_t session_id, int64_t person_id,
+    const char *rsvp, struct store_rsvp_result *r, char *err, size_t errlen);
+/* The session with this UID. */
+enum lectern_error store_session_by_uid(const char *uid, int64_t *id,
+    int64_t *sequence, int *cancelled, char *err, size_t errlen);
+
+/*
+ * One occurrence of a series, changed or cancelled on its own; text
+ * fields NULL: as the series.
+ */
+struct store_occurrence {
+	int64_t		 recurrence_id;	/* its original start */
+	int64_t		 start_utc;
+	const char	*start_local;
+	int64_t		 duration;
+	const char	*title, *description, *location, *url;
+	int64_t		 sequence;
+	int		 cancelled;
+	const char	*cancel_reason;
+};
+enum lectern_error store_occurrence_put(int64_t session_id,
+    const struct store_occurrence *o, int64_t now, char *err, size_t errlen);
+/* The changed occurrences of a series as a new array, by original start. */
+enum lectern_error store_occurrence_list(int64_t session_id, json_t **out,
+    char *err, size_t errlen);
+/* Forget them all (the series itself was moved or its rule changed). */
+enum lectern_error store_occurrence_clear(int64_t session_id, char *err,
+    size_t errlen);
+
+/* Reminders (see remind.c); each in the caller's transaction. */
+struct store_reminder {
+	int64_t	 id, session_id, occurrence, starts, before;
+};
+/* The people a reminder goes to: enrolled, not waitlisted, not declined. */
+enum lectern_error store_session_attending(int64_t session_id,
+    int64_t **ids, size_t *n, char *err, size_t errlen);
+/* The live sessions that repeat (have an rrule). */
+enum lectern_error store_series_ids(int64_t **ids, size_t *n, char *err,
+    size_t errlen);
+/* Start a sync of session_id's pending reminders (see store_remind_put). */
+enum lectern_error store_remind_begin(int64_t session_id, char *err,
+    size_t errlen);
+/*
+ * The reminder (session, occurrence, before) should exist, for an
+ * occurrence starting at starts: created pending (or missed when its time
+ * has passed), or moved with its occurrence. One that fired is never
+ * re-armed; one missed is re-armed when it moves into the future.
+ */
+enum lectern_error store_remind_put(int64_t session_id, int64_t occurrence,
+    int64_t starts, int64_t before, int64_t now, char *err, size_t errlen);
+/* End the sync: pending reminders not put since store_remind_begin go. */
+enum lectern_error store_remind_end(int64_t session_id, char *err,
+    size_t errlen);
+/* Drop the session's reminders that have not fired (cancelled). */
+enum lectern_error store_remind_drop(int64_t session_id, char *err,
+    size_t errlen);
+/* The earliest due time of a pending reminder, 0 for none. */
+enum lectern_error store_remind_next(int64_t *when, char *err, size_t errlen);
+/* How many reminders are pending. */
+enum lectern_error store_remind_pending(int64_t *n, char *err, size_t errlen);
+/* Up to max pending reminders due at or before now, earliest first. */
+enum lectern_error store_remind_due(int64_t now, size_t max,
+    struct store_reminder *out, size_t *n, char *err, size_t errlen);
+/* A pending reminder fired: state "sent" or "expired". */
+enum lectern_error store_remind_done(int64_t id, const char *state,
+    int64_t now, int64_t recipients, char *err, size_t errlen);
+/* The session's reminders as a new array, for session.get. */
+enum lectern_error store_remind_list(int64_t session_id, json_t **out,
     char *err, size_t errlen);
 
 #endif

@@ -371,4 +371,13 @@ if [ "${BENCH_INVITES:-1}" = 1 ]; then
 	echo
 	ROUNDS=$ROUNDS BENCH_QUICK=$QUICK BENCH_DOC=$DOC sh tests/bench/invites.sh "$B" || inv=1
 fi
-[ "$failures" -eq 0 ] && [ $inv = 0 ]
+
+# Reminders: start-up, memory, due-to-maildir delay and idleness with
+# 100,000 pending reminders; its own rounds, table and markers
+# (tests/bench/reminders.sh).  BENCH_REMINDERS=0 skips it.
+rem=0
+if [ "${BENCH_REMINDERS:-1}" = 1 ]; then
+	echo
+	ROUNDS=$ROUNDS BENCH_QUICK=$QUICK BENCH_DOC=$DOC sh tests/bench/reminders.sh "$B" || rem=1
+fi
+[ "$failures" -eq 0 ] && [ $inv = 0 ] && [ $rem = 0 ]

@@ -25,6 +25,8 @@ TOP = os.environ.get("LECTERN_TOP") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("LECTERN_BUILD") or os.path.join(TOP, "build")
 LECTERND = os.path.join(BUILD, "lecternd")
+# The same daemon with the test hooks (the test clock) compiled in.
+LECTERND_TEST = os.path.join(BUILD, "lecternd-test")
 LECTERN = os.path.join(BUILD, "lectern")
 
 START_TIMEOUT = 10.0
@@ -99,10 +101,16 @@ class Daemon:
 
     d = Daemon(overrides={"daemon": {"max_line": "1048576"}}); d.start()
     ... d.stop()  (asserts exit 0 within 5 s); d.restart() keeps the state.
+
+    Daemon(test_clock=OFFSET) runs build/lecternd-test with its clock
+    OFFSET seconds ahead of the machine's (negative: behind);
+    d.set_clock(OFFSET) steps it, as a step of the system clock would.
     """
 
-    def __init__(self, overrides=None, tmp=None, start_args=(), env=None):
-        require_binaries(LECTERND)
+    def __init__(self, overrides=None, tmp=None, start_args=(), env=None,
+                 test_clock=None):
+        self.binary = LECTERND if test_clock is None else LECTERND_TEST
+        require_binaries(self.binary)
         self.tmp = tmp or tempfile.mkdtemp(prefix="lectern-it-")
         self.own_tmp = tmp is None
         os.makedirs(os.path.join(self.tmp, "state"), exist_ok=True)
@@ -113,7 +121,23 @@ class Daemon:
         self.start_args = list(start_args)
         self.env = env
         self.proc = None
+        self.clock_path = None
+        if test_clock is not None:
+            self.clock_path = os.path.join(self.tmp, "clock")
+            self.set_clock(test_clock)
         self.write_config()
+
+    def set_clock(self, offset):
+        """Step the test clock to OFFSET seconds from the machine's clock
+        (written whole, then renamed: the daemon sees one change)."""
+        tmp = self.clock_path + ".new"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % int(offset))
+        os.rename(tmp, self.clock_path)
+
+    def clock_for(self, when):
+        """The offset that makes the daemon's clock read WHEN (epoch s) now."""
+        return int(when - time.time())
 
     # -- configuration ---------------------------------------------------
     @property
@@ -154,11 +178,13 @@ class Daemon:
         env.pop("LISTEN_PID", None)
         if self.env:
             env.update(self.env)
+        if self.clock_path:
+            env["LECTERN_TEST_CLOCK"] = self.clock_path
         with open(self.stderr_path, "ab") as err:
             err.write(b"---- start ----\n")
             err.flush()
             self.proc = subprocess.Popen(
-                [LECTERND, "-f", "-c", self.conf_path] + self.start_args,
+                [self.binary, "-f", "-c", self.conf_path] + self.start_args,
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env,
                 cwd=self.tmp)
         if wait:

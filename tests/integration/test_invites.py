@@ -252,8 +252,17 @@ class TestLifecycle(InviteCase):
         s = self.session(title="Small workshop", start="2027-06-03T09:30", capacity=1)
         r = self.ok("enroll", {"session": s["id"], "people": [a["id"], b["id"]]})
         self.assertEqual([p["email"] for p in r["waitlisted"]], [b["email"]])
-        [inv] = self.check(self.new_messages(1), self.get(s["id"]))
+        recs = {m.rcpt_tos[0]: m for m in self.new_messages(2)}
+        self.assertEqual(set(recs), {a["email"], b["email"]})
+        [inv] = self.check([recs[a["email"]]], self.get(s["id"]))
         self.assertEqual(inv.rcpt, [a["email"]])
+        # Boris is told his place, with no calendar part (not invited yet).
+        wait = recs[b["email"]].message()
+        self.assertTrue(str(wait["Subject"]).startswith("Waiting list: Small workshop"))
+        self.assertEqual([p.get_content_type() for p in wait.walk()
+                          if p.get_content_type() == "text/calendar"], [])
+        body = wait.get_body(("plain",)).get_content()
+        self.assertIn("position 1", body)
         r = self.ok("unenroll", {"session": s["id"], "people": [a["id"]]})
         self.assertEqual([p["email"] for p in r["promoted"]], [b["email"]])
         recs = self.new_messages(2)

@@ -344,6 +344,14 @@ test_paused_idle(void)
 	return delivery_paused && delivery_nbusy == 0;
 }
 
+/* One message sent, nothing in flight (another waits for later). */
+static int
+test_one_sent(void)
+{
+	return test_counts().sent == 1 && delivery_nbusy == 0 &&
+	    delivery_ndone == 0;
+}
+
 static void
 test_start(void)
 {
@@ -473,6 +481,59 @@ test_smtp_basic(void **state)
 	test_check_received(&test_s, "e@x.test", "Subject: e\r\n\r\nE\r\n", 17);
 	free(big);
 	delivery_stop();
+	test_srv_stop(&test_s);
+}
+
+/*
+ * libcurl is loaded and the delivery thread started only when the first
+ * SMTP message is due: not at start, not for an empty outbox, not for a
+ * reload; a message due later arms the work timer and nothing else.
+ */
+static void
+test_smtp_lazy(void **state)
+{
+	struct store_outbox_new	 m;
+	char			 err[256];
+	int64_t			 id, now = (int64_t)time(NULL);
+
+	(void)state;
+	test_srv_start(&test_s, NULL);
+	test_start();
+	test_run(test_never, 0.2);
+	assert_false(delivery_spawned);
+	assert_false(curlsym_started());
+	assert_null(delivery_wbase);
+	assert_null(delivery_multi);
+	delivery_set_config(&test_cfg);
+	memset(&m, 0, sizeof m);
+	m.recipient = "later@x.test";
+	m.kind = "reminder";
+	m.message_id = "later";
+	m.message = "L\r\n";
+	m.len = 3;
+	m.next_attempt = now + 3600;
+	assert_int_equal(store_outbox_add(&m, now, &id, err, sizeof err),
+	    LECTERN_OK);
+	delivery_kick();
+	test_run(test_never, 0.2);
+	assert_true(evtimer_pending(delivery_work_ev, NULL));
+	assert_false(delivery_spawned);
+	assert_false(curlsym_started());
+
+	test_add("a@x.test", "Subject: a\r\n\r\nA\r\n", 17, 0);
+	delivery_kick();
+	assert_true(test_run(test_one_sent, 8));
+	assert_true(delivery_spawned);
+	assert_true(curlsym_started());
+	assert_non_null(curlsym_easy_init);
+	test_check_received(&test_s, "a@x.test", "Subject: a\r\n\r\nA\r\n",
+	    17);
+	/* A reload reaches the running worker. */
+	delivery_set_config(&test_cfg);
+	delivery_stop();
+	assert_false(delivery_spawned);
+	assert_false(curlsym_started());
+	assert_null(delivery_wbase);
 	test_srv_stop(&test_s);
 }
 
@@ -851,6 +912,9 @@ test_maildir(void **state)
 	snprintf(path, sizeof path, "%s/Maildir/cur", test_mddir);
 	assert_int_equal(access(path, F_OK), 0);
 	assert_false(evtimer_pending(delivery_work_ev, NULL));
+	/* The maildir transport needs neither libcurl nor the thread. */
+	assert_false(delivery_spawned);
+	assert_false(curlsym_started());
 	{
 		json_t *st = delivery_status();
 
@@ -939,6 +1003,8 @@ main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_sanitise),
 		cmocka_unit_test_setup_teardown(test_smtp_basic, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_smtp_lazy, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_smtp_tempfail, test_setup,
 		    test_teardown),

@@ -1173,6 +1173,120 @@ test_finish(void **state)
 	free(s);
 }
 
+/* ---- ical_prep_* ---- */
+
+/*
+ * A prepared calendar gives, for every attendee, the octets ical_render
+ * gives: names that libical quotes (',' ';' ':'), that it does not ('^',
+ * '\\', '\''), that ical_cn() changes ('"'), long Cyrillic ones folded
+ * at character boundaries, none at all; REQUEST with alarms, CANCEL, a
+ * series.
+ */
+static void
+test_prep_same(void **state)
+{
+	static const char *const names[] = {
+		"", "Anna Smith", "Петров, Иван: учитель",
+		"O'Brien, \"Pat\" \\ J.", "a^b^n \\n x", "x;y", "x:y",
+		"Очень-очень длинное имя учителя начальных классов школы "
+		"номер пять 🎓, корпус 2",
+		"=?UTF-8?B?QmNjOg==?=", "ATTENDEE:mailto:evil@x.example",
+	};
+	static const char *const addrs[] = {
+		"ivan.petrov@school5.example", "a@b.example",
+		"very.long.local-part_with+tag@sub.domain.of.a.school.example",
+	};
+	struct ical_event	 ev, one;
+	struct ical_prep	*p;
+	struct buf		 line = { NULL, 0, 0, 0 };
+	char			 err[256] = "", *a, *b;
+	size_t			 k, i, j;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		ev = test_event();
+		if (k == 1) {
+			ev.method = ICAL_CANCEL;
+			ev.nalarms = 0;
+		} else if (k == 2)
+			ev.rrule = "FREQ=WEEKLY;COUNT=10;BYDAY=TH";
+		ev.attendee_name = NULL;
+		ev.attendee_addr = NULL;
+		p = ical_prep_new(&ev, err, sizeof err);
+		if (p == NULL)
+			fail_msg("ical_prep_new: %s", err);
+		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+			for (j = 0; j < sizeof addrs / sizeof addrs[0]; j++) {
+				one = ev;
+				one.attendee_name = names[i];
+				one.attendee_addr = addrs[j];
+				a = ical_render(&one, err, sizeof err);
+				if (a == NULL)
+					fail_msg("ical_render: %s", err);
+				b = ical_prep_render(p, names[i], addrs[j], err,
+				    sizeof err);
+				if (b == NULL)
+					fail_msg("ical_prep_render: %s", err);
+				assert_string_equal(a, b);
+				free(a);
+				free(b);
+				/* ... written by hand, not by ical_render. */
+				assert_int_equal(ical_prep_attendee(&line,
+				    names[i], addrs[j]), 0);
+				buf_free(&line);
+			}
+		}
+		ical_prep_free(p);
+	}
+	ical_prep_free(NULL);
+}
+
+/* Attendees that ical_render refuses are refused with its words. */
+static void
+test_prep_refuse(void **state)
+{
+	static const char *const names[] = {
+		"Line\nbreak", "Tab\tname", "Bad \xff UTF-8", "Sep\xe2\x80\xa8x",
+	};
+	static const char *const addrs[] = {
+		"a@b.example\r\nATTENDEE:mailto:x@y.example", "no-at-sign",
+		"", "a@b.example>",
+	};
+	struct ical_event	 ev, one;
+	struct ical_prep	*p;
+	char			 err1[256], err2[256], *a, *b;
+	size_t			 i;
+
+	(void)state;
+	ev = test_event();
+	p = ical_prep_new(&ev, err1, sizeof err1);
+	assert_non_null(p);
+	for (i = 0; i < 4; i++) {
+		one = ev;
+		one.attendee_name = names[i];
+		err1[0] = err2[0] = '\0';
+		a = ical_render(&one, err1, sizeof err1);
+		b = ical_prep_render(p, names[i], ev.attendee_addr, err2,
+		    sizeof err2);
+		assert_null(a);
+		assert_null(b);
+		assert_string_equal(err1, err2);
+		one = ev;
+		one.attendee_addr = addrs[i];
+		a = ical_render(&one, err1, sizeof err1);
+		b = ical_prep_render(p, ev.attendee_name, addrs[i], err2,
+		    sizeof err2);
+		assert_null(a);
+		assert_null(b);
+		assert_string_equal(err1, err2);
+	}
+	ical_prep_free(p);
+	/* An event that cannot be rendered cannot be prepared. */
+	ev.summary = "";
+	assert_null(ical_prep_new(&ev, err1, sizeof err1));
+	assert_non_null(strstr(err1, "summary"));
+}
+
 int
 main(void)
 {
@@ -1194,6 +1308,8 @@ main(void)
 		cmocka_unit_test(test_render_rrule_dst),
 		cmocka_unit_test(test_render_range),
 		cmocka_unit_test(test_finish),
+		cmocka_unit_test(test_prep_same),
+		cmocka_unit_test(test_prep_refuse),
 	};
 	int	rc;
 

@@ -105,6 +105,9 @@ test_msg_init(struct test_msg *t, enum mail_kind kind, const char *lang)
 	t->m.remind_before = kind == MAIL_REMINDER ? 86400 : 0;
 }
 
+/* The kinds about a session (the course kinds follow them). */
+#define TEST_SESSION_KINDS	(MAIL_WAITLIST + 1)
+
 /* Render the calendar part for t from its current values. */
 static void
 test_msg_ical(struct test_msg *t)
@@ -448,7 +451,7 @@ test_render_matrix(void **state)
 	names[2] = "";
 	names[3] = "Anna Smith";
 	for (li = 0; li < 2; li++) {
-		for (k = 0; k < MAIL_NTMPL; k++) {
+		for (k = 0; k < TEST_SESSION_KINDS; k++) {
 			for (ti = 0; titles[ti] != NULL; ti++) {
 				test_msg_init(&t, (enum mail_kind)k, langs[li]);
 				t.m.title = titles[ti];
@@ -727,6 +730,368 @@ test_message_id(void **state)
 	free(ida);
 	free(idb);
 	test_msg_free(&t);
+}
+
+/* ---- prepared messages ---- */
+
+#define TEST_PH		"attendee@lectern.invalid"
+
+/* A copy of msg with its Message-ID's hex (so the boundaries) blotted. */
+static char *
+test_blot(const char *msg, size_t len, const char *id)
+{
+	char	*s, *p;
+
+	s = mail_strndup(msg, len);
+	assert_non_null(s);
+	assert_true(strlen(id) > 32);
+	for (p = s; (p = strstr(p, id)) != NULL; p += 32)
+		memset(p, 'X', 32);
+	for (p = s; (p = memmem(p, strlen(p), id, 16)) != NULL; p += 16)
+		memset(p, 'Y', 16);
+	return s;
+}
+
+/* The prepared message for t's session, kind and language. */
+static struct mail_prep *
+test_prep(const struct test_msg *t)
+{
+	struct test_msg		 ph = *t;
+	struct mail_prep	*p;
+	char			 err[512] = "";
+
+	ph.ical = NULL;
+	ph.m.to_name = "";
+	ph.m.to_addr = TEST_PH;
+	test_msg_ical(&ph);
+	p = mail_prep_new(&ph.m, err, sizeof err);
+	if (p == NULL)
+		fail_msg("mail_prep_new: %s", err);
+	test_msg_free(&ph);
+	return p;
+}
+
+/*
+ * t's message rendered by p and by mail_render: the same octets but for
+ * the fresh Message-ID. Returns p's (the caller frees).
+ */
+static char *
+test_prep_cmp(struct mail_prep *p, const struct test_msg *t, size_t *lenp)
+{
+	char	 err[512] = "", *a, *b, *ida = NULL, *idb = NULL, *ba, *bb;
+	size_t	 alen, blen;
+
+	a = mail_render(&t->m, &alen, &ida, err, sizeof err);
+	if (a == NULL)
+		fail_msg("mail_render: %s", err);
+	b = mail_prep_render(p, t->m.to_name, t->m.to_addr, t->m.ical, &blen,
+	    &idb, err, sizeof err);
+	if (b == NULL)
+		fail_msg("mail_prep_render: %s", err);
+	assert_string_not_equal(ida, idb);
+	assert_int_equal(alen, blen);
+	/* By the fast path: the calendar fits the prepared one. */
+	assert_false(p->whole);
+	if (p->method != NULL)
+		assert_int_equal(mail_prep_attendee(p, t->m.ical +
+		    p->head.len, strlen(t->m.ical) - p->head.len -
+		    p->tail.len, t->m.to_addr), 0);
+	ba = test_blot(a, alen, ida);
+	bb = test_blot(b, blen, idb);
+	assert_string_equal(ba, bb);
+	test_structure(b, blen, &t->m);
+	free(ba);
+	free(bb);
+	free(a);
+	free(ida);
+	free(idb);
+	*lenp = blen;
+	return b;
+}
+
+/*
+ * One prepared message per kind and language, many recipients: names
+ * with non-ASCII text, quotes, HTML specials, the join URL, a boundary's
+ * prefix, an encoded-word look-alike, a long one; with and without a
+ * calendar. Each the same as mail_render's, by the fast path.
+ */
+static void
+test_prep_matrix(void **state)
+{
+	static const char *const langs[] = { "en", "ru" };
+	static const char *const addrs[] = {
+		"ivan.petrov@school5.example", "a@b.example",
+	};
+	char		 longname[1024], *msg;
+	const char	*names[12], *text[4];
+	struct test_msg	 t;
+	struct mail_prep *p;
+	size_t		 li, k, ni, ai, i, len;
+
+	(void)state;
+	for (i = 0, longname[0] = '\0'; i < 120; i++)
+		memcpy(longname + strlen(longname), i % 2 ? "ё" : "Ж ",
+		    strlen(i % 2 ? "ё" : "Ж ") + 1);
+	i = 0;
+	names[i++] = "";
+	names[i++] = "Anna Smith";
+	names[i++] = "Петров, Иван: учитель";
+	names[i++] = "O'Brien, \"Pat\" \\ J.";
+	names[i++] = "<b>Bold</b> & \"Co\"";
+	names[i++] = "see https://meet.example.org/j/42?pwd=a&b=1 here";
+	names[i++] = "=_lectern_0123456789abcdef_000";
+	names[i++] = "=?UTF-8?B?QmNjOg==?=";
+	names[i++] = "ATTENDEE:mailto:evil@x.example";
+	names[i++] = longname;
+	names[i++] = "Анна";
+	names[i] = NULL;
+	for (li = 0; li < 2; li++) {
+		for (k = 0; k < TEST_SESSION_KINDS; k++) {
+			test_msg_init(&t, (enum mail_kind)k, langs[li]);
+			p = test_prep(&t);
+			assert_false(p->whole);
+			for (ni = 0; names[ni] != NULL; ni++) {
+				for (ai = 0; ai < 2; ai++) {
+					t.m.to_name = names[ni];
+					t.m.to_addr = addrs[ai];
+					test_msg_ical(&t);
+					msg = test_prep_cmp(p, &t, &len);
+					if (ni == 2 && ai == 0) {
+						text[0] = t.m.title;
+						text[1] = "15:00";
+						text[2] = NULL;
+						test_python(msg, len, &t.m, NULL,
+						    text);
+					}
+					free(msg);
+				}
+			}
+			mail_prep_free(p);
+			test_msg_free(&t);
+		}
+	}
+	mail_prep_free(NULL);
+}
+
+/*
+ * Two recipients of one prepared message: the same octets but for what
+ * is theirs (To, the greeting, ATTENDEE; and the Message-ID). ASCII
+ * values, so that every part is 7bit and can be compared as it is.
+ */
+static void
+test_prep_two(void **state)
+{
+	struct test_msg	 t;
+	struct mail_prep *p;
+	char		*a, *b, *ida, *idb, *ba, *bb, *s, err[256];
+	size_t		 alen, blen, i;
+	static const char *const who[2][2] = {
+		{ "Anna Smith", "anna@school1.example" },
+		{ "Boris Bold", "bori@school2.example" },
+	};
+
+	(void)state;
+	test_msg_init(&t, MAIL_INVITE, "en");
+	t.m.from_name = "Methodists";
+	t.m.title = "Algebra in grade 7";
+	t.m.location = "Room 12";
+	t.m.course = "Maths";
+	p = test_prep(&t);
+	t.m.to_name = who[0][0];
+	t.m.to_addr = who[0][1];
+	test_msg_ical(&t);
+	a = mail_prep_render(p, who[0][0], who[0][1], t.m.ical, &alen, &ida,
+	    err, sizeof err);
+	assert_non_null(a);
+	t.m.to_name = who[1][0];
+	t.m.to_addr = who[1][1];
+	test_msg_ical(&t);
+	b = mail_prep_render(p, who[1][0], who[1][1], t.m.ical, &blen, &idb,
+	    err, sizeof err);
+	assert_non_null(b);
+	assert_null(strstr(a, "base64"));
+	assert_int_equal(alen, blen);
+	ba = test_blot(a, alen, ida);
+	bb = test_blot(b, blen, idb);
+	assert_string_not_equal(ba, bb);
+	/* Anna's with her name and address made Boris's: Boris's. */
+	for (i = 0; i < 2; i++) {
+		/* To, text, HTML, 2 x ATTENDEE; To, 2 x ATTENDEE. */
+		assert_int_equal(test_count(ba, who[0][i]), i == 0 ? 5 : 3);
+		for (s = ba; (s = strstr(s, who[0][i])) != NULL; s++)
+			memcpy(s, who[1][i], strlen(who[1][i]));
+	}
+	assert_string_equal(ba, bb);
+	free(a);
+	free(b);
+	free(ba);
+	free(bb);
+	free(ida);
+	free(idb);
+	mail_prep_free(p);
+	test_msg_free(&t);
+}
+
+/*
+ * Prepared messages of two languages and of two revisions, alive at the
+ * same time and used in turns: each renders its own values, nothing of
+ * another's.
+ */
+static void
+test_prep_stale(void **state)
+{
+	struct test_msg	 t[4];
+	struct mail_prep *p[4];
+	char		*msg;
+	size_t		 i, r, len;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		/* 0, 1: revision 1 (en, ru); 2, 3: revision 2 (en, ru). */
+		test_msg_init(&t[i], i < 2 ? MAIL_INVITE : MAIL_UPDATE,
+		    i % 2 ? "ru" : "en");
+		if (i >= 2) {
+			t[i].m.title = "Revision two";
+			t[i].m.description = "Another plan";
+		}
+		p[i] = test_prep(&t[i]);
+	}
+	for (r = 0; r < 3; r++) {
+		for (i = 0; i < 4; i++) {
+			t[i].m.to_name = r == 1 ? "" : r == 0 ?
+			    "Петров, Иван" : "Anna \"A\" Smith";
+			t[i].m.to_addr = r == 2 ? "anna@b.example" :
+			    "ivan@school5.example";
+			test_msg_ical(&t[i]);
+			msg = test_prep_cmp(p[i], &t[i], &len);
+			if (i % 2 == 0)
+				assert_non_null(strstr(msg, i < 2 ?
+				    "Subject: =?UTF-8?B?SW52aXRhdGlvbjog" :
+				    "Subject: Updated: Revision two -"));
+			free(msg);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		mail_prep_free(p[i]);
+		test_msg_free(&t[i]);
+	}
+}
+
+/* mail_render and mail_prep_render of t: both NULL with the same words. */
+static void
+test_prep_refused(struct mail_prep *p, const struct test_msg *t)
+{
+	char	 e1[512] = "", e2[512] = "", *id = NULL;
+	size_t	 len;
+
+	assert_null(mail_render(&t->m, &len, &id, e1, sizeof e1));
+	assert_null(id);
+	assert_null(mail_prep_render(p, t->m.to_name, t->m.to_addr,
+	    t->m.ical, &len, &id, e2, sizeof e2));
+	assert_null(id);
+	assert_true(e1[0] != '\0');
+	assert_string_equal(e1, e2);
+}
+
+/* Both ways for t, blotted; the same octets. */
+static void
+test_prep_same(struct mail_prep *p, const struct test_msg *t)
+{
+	char	 err[512] = "", *a, *b, *ida, *idb, *ba, *bb;
+	size_t	 alen, blen;
+
+	a = mail_render(&t->m, &alen, &ida, err, sizeof err);
+	assert_non_null(a);
+	b = mail_prep_render(p, t->m.to_name, t->m.to_addr, t->m.ical, &blen,
+	    &idb, err, sizeof err);
+	assert_non_null(b);
+	ba = test_blot(a, alen, ida);
+	bb = test_blot(b, blen, idb);
+	assert_string_equal(ba, bb);
+	free(a);
+	free(b);
+	free(ba);
+	free(bb);
+	free(ida);
+	free(idb);
+}
+
+/*
+ * What does not fit the prepared pieces goes through mail_render whole:
+ * refused values (with its words), a calendar that is not the prepared
+ * one, a subject that names the recipient.
+ */
+static void
+test_prep_whole(void **state)
+{
+	struct test_msg	 t, other;
+	struct mail_prep *p;
+	char		 dir[1024], cmd[4096], path[1024], src[1024];
+	char		*text, err[512];
+
+	(void)state;
+	test_msg_init(&t, MAIL_INVITE, "ru");
+	p = test_prep(&t);
+	test_msg_ical(&t);
+	/* The recipient's values. */
+	t.m.to_addr = "not an address";
+	test_prep_refused(p, &t);
+	t.m.to_addr = "ivan.petrov@school5.example";
+	t.m.to_name = "Line\nbreak";
+	test_prep_refused(p, &t);
+	t.m.to_name = "Петров, Иван: учитель";
+	/* No calendar; a calendar for someone else. */
+	t.m.ical = NULL;
+	test_prep_refused(p, &t);
+	t.m.ical = t.ical;
+	t.m.to_addr = "someone.else@school5.example";
+	test_prep_refused(p, &t);
+	t.m.to_addr = "ivan.petrov@school5.example";
+	/* Another session's calendar: accepted by both, as it is. */
+	other = t;
+	other.ical = NULL;
+	other.m.title = "Другой семинар";
+	test_msg_ical(&other);
+	t.m.ical = other.ical;
+	test_prep_same(p, &t);
+	t.m.ical = t.ical;
+	test_msg_free(&other);
+	/* Two ATTENDEE lines. */
+	other = t;
+	other.ical = NULL;
+	test_msg_ical(&other);
+	text = strstr(other.ical, "\r\nSEQUENCE:");
+	assert_non_null(text);
+	memcpy(text, "\r\nATTENDEE:", 11);
+	t.m.ical = other.ical;
+	test_prep_refused(p, &t);
+	t.m.ical = t.ical;
+	test_msg_free(&other);
+	mail_prep_free(p);
+	test_msg_free(&t);
+
+	/* A subject with the name in it. */
+	test_fmt(dir, sizeof dir, "%s/tplname", test_tmp);
+	test_fmt(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && cp -R "
+	    "%s/config/templates/en %s/", dir, dir, test_top, dir);
+	assert_int_equal(system(cmd), 0);
+	test_fmt(path, sizeof path, "%s/en/invite.txt", dir);
+	test_write(path, "Subject: {name}, you are invited: {title}\n"
+	    "Hello {name},\n\nWhat: {title}\n", strlen("Subject: {name}, "
+	    "you are invited: {title}\nHello {name},\n\nWhat: {title}\n"));
+	assert_int_equal(mail_start(dir, "en", err, sizeof err), 0);
+	test_msg_init(&t, MAIL_INVITE, "en");
+	p = test_prep(&t);
+	assert_true(p->whole);
+	test_msg_ical(&t);
+	test_prep_same(p, &t);
+	t.m.to_name = "";
+	test_msg_ical(&t);
+	test_prep_same(p, &t);
+	mail_prep_free(p);
+	test_msg_free(&t);
+	test_fmt(src, sizeof src, "%s/config/templates", test_top);
+	assert_int_equal(mail_start(src, "en", err, sizeof err), 0);
 }
 
 /* Values that must be refused. */
@@ -1009,6 +1374,101 @@ test_not_started(void **state)
 	test_msg_free(&t);
 }
 
+/*
+ * A course's messages: its all-day entry (REQUEST/CANCEL with DATE
+ * values) or its waitlist notice, the period in the language's words.
+ */
+static void
+test_course_kinds(void **state)
+{
+	static const enum mail_kind kinds[] = { MAIL_COURSE_INVITE,
+	    MAIL_COURSE_UPDATE, MAIL_COURSE_CANCEL, MAIL_COURSE_WAITLIST };
+	static const char *const subj_en[] = { "Course: ", "Course updated: ",
+	    "Course cancelled: ", "Waiting list: " };
+	struct ical_allday	 ev;
+	struct test_msg		 t;
+	const char		*text[6];
+	char			 subject[512], err[256], *msg, *cal;
+	size_t			 k, len, i;
+
+	(void)state;
+	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		test_msg_init(&t, kinds[k], "en");
+		t.m.title = "Inclusive classroom";
+		t.m.first_day = "2027-02-01";
+		t.m.last_day = "2027-02-28";
+		t.m.provider = "District office";
+		t.m.hours = 36;
+		t.m.reason = kinds[k] == MAIL_COURSE_CANCEL ? "no trainer" :
+		    NULL;
+		t.m.waitlist_position = kinds[k] == MAIL_COURSE_WAITLIST ? 4 :
+		    0;
+		cal = NULL;
+		if (kinds[k] != MAIL_COURSE_WAITLIST) {
+			memset(&ev, 0, sizeof ev);
+			ev.method = kinds[k] == MAIL_COURSE_CANCEL ?
+			    ICAL_CANCEL : ICAL_REQUEST;
+			ev.uid = "c-course-1@lectern.example";
+			ev.dtstamp = t.m.date;
+			ev.first_day = t.m.first_day;
+			ev.last_day = t.m.last_day;
+			ev.summary = t.m.title;
+			ev.organizer_name = t.m.from_name;
+			ev.organizer_addr = t.m.from_addr;
+			ev.attendee_name = t.m.to_name;
+			ev.attendee_addr = t.m.to_addr;
+			cal = ical_render_allday(&ev, err, sizeof err);
+			if (cal == NULL)
+				fail_msg("ical_render_allday: %s", err);
+			assert_non_null(strstr(cal,
+			    "DTSTART;VALUE=DATE:20270201\r\n"));
+			/* DTEND is exclusive: the day after the last. */
+			assert_non_null(strstr(cal,
+			    "DTEND;VALUE=DATE:20270301\r\n"));
+			assert_non_null(strstr(cal, "TRANSP:TRANSPARENT\r\n"));
+			assert_null(strstr(cal, "VTIMEZONE"));
+			t.m.ical = cal;
+			t.m.ical_method = ev.method == ICAL_CANCEL ? "CANCEL" :
+			    "REQUEST";
+		}
+		t.m.url = NULL;
+		msg = test_render_ok(&t, &len);
+		test_fmt(subject, sizeof subject, "%sInclusive classroom (1 "
+		    "February 2027 - 28 February 2027)", subj_en[k]);
+		i = 0;
+		text[i++] = "Inclusive classroom";
+		text[i++] = "28 February 2027";
+		if (kinds[k] == MAIL_COURSE_CANCEL)
+			text[i++] = "no trainer";
+		else
+			text[i++] = "District office";
+		if (kinds[k] == MAIL_COURSE_WAITLIST)
+			text[i++] = "position 4";
+		text[i] = NULL;
+		test_python(msg, len, &t.m, subject, text);
+		free(msg);
+		free(cal);
+		t.m.ical = NULL;
+		test_msg_free(&t);
+	}
+	/* A day that does not exist is refused, not rendered. */
+	test_msg_init(&t, MAIL_COURSE_WAITLIST, "en");
+	t.m.first_day = "2027-02-30";
+	t.m.last_day = "2027-03-01";
+	assert_null(mail_render(&t.m, &len, &cal, err, sizeof err));
+	assert_non_null(strstr(err, "first_day"));
+	test_msg_free(&t);
+	memset(&ev, 0, sizeof ev);
+	ev.method = ICAL_REQUEST;
+	ev.uid = "c@x.example";
+	ev.first_day = "2027-03-02";
+	ev.last_day = "2027-03-01";
+	ev.summary = "x";
+	ev.organizer_addr = "a@x.example";
+	ev.attendee_addr = "b@x.example";
+	assert_null(ical_render_allday(&ev, err, sizeof err));
+}
+
 int
 main(void)
 {
@@ -1023,6 +1483,11 @@ main(void)
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test(test_not_started),
+		cmocka_unit_test(test_prep_matrix),
+		cmocka_unit_test(test_prep_two),
+		cmocka_unit_test(test_prep_stale),
+		cmocka_unit_test(test_prep_whole),
+		cmocka_unit_test(test_course_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, test_setup, test_teardown);
