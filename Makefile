@@ -25,7 +25,7 @@ PKG_CONFIG ?= pkg-config
 B        ?= build
 
 LIBS_DAEMON = libevent libevent_pthreads libcurl libical sqlite3 jansson inih libsystemd
-LIBS_CLIENT = jansson
+LIBS_CLIENT = jansson gmime-3.0
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wpointer-arith -Wwrite-strings

@@ -4,7 +4,8 @@
  * Options are converted generically by args.c from each command's option
  * table; the build functions here handle operands and the rules that tie
  * options together (required ones, --session versus --course). All of it
- * is pure except person import, which reads its file.
+ * is pure except person import and reply, which read their files; reply
+ * hands an e-mail to cmd_mail_reader (mime.c) to find the calendar part.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lectern.h"
 #include "args.h"
@@ -21,6 +23,14 @@
 
 /* The largest CSV file person import reads (the daemon's limit is lower). */
 #define CMD_FILE_MAX	(64u * 1024 * 1024)
+/*
+ * The largest reply e-mail read. A REPLY is a few KiB; the rest is room
+ * for the quoted invitation and an attachment or two, base64-encoded.
+ */
+#define CMD_REPLY_MAX	(4u * 1024 * 1024)
+
+/* The e-mail reader of reply; see cmd.h. */
+cmd_mail_fn cmd_mail_reader;
 
 #define CMD_PERSON_OPTIONS(email_help)					\
 	{ "name", ARGS_STRING, "name", "NAME", "full name", 0 },	\
@@ -212,6 +222,15 @@ static const struct args_option cmd_unenroll_options[] = {
 	CMD_END
 };
 
+static const struct args_option cmd_rsvp_options[] = {
+	{ "session", ARGS_ID, "session", "ID", "the session", 0 },
+	{ "person", ARGS_STRING, "person", "PERSON", "the person who "
+	  "answers", 0 },
+	{ "answer", ARGS_STRING, "rsvp", "ANSWER", "accepted, declined, "
+	  "tentative or needs-action", 0 },
+	CMD_END
+};
+
 static const struct args_option cmd_outbox_ls_options[] = {
 	{ "state", ARGS_STRING, "state", "STATE",
 	  "queued, sent, failed or expired", 0 },
@@ -333,31 +352,40 @@ cmd_build_person_ref(struct cmd_call *call, char **ops, int nops, char *err,
 	return CMD_OK;
 }
 
-/* Read a whole file, or standard input for "-", with a size limit. */
+/*
+ * Read a whole file, or standard input for "-", of at most max octets;
+ * name is what messages call it. The text (NUL-terminated) is the
+ * caller's. CMD_OK, CMD_FAIL when it cannot be read, or CMD_REFUSED when
+ * it is larger than max.
+ */
 static int
-cmd_read_file(const char *path, char **out, size_t *outlen, char *err,
-    size_t errlen)
+cmd_read_file(const char *path, const char *name, size_t max, char **out,
+    size_t *outlen, char *err, size_t errlen)
 {
 	FILE	*f;
 	char	*buf = NULL, *grown;
 	size_t	 len = 0, cap = 0, n;
-	int	 e;
+	int	 e, rc = CMD_FAIL;
 
 	if (strcmp(path, "-") == 0)
 		f = stdin;
 	else if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "cannot open %s: %s", path,
+		snprintf(err, errlen, "cannot open %s: %s", name,
 		    strerror(errno));
-		return -1;
+		return CMD_FAIL;
 	}
+	/* Room for max + 1 octets tells a file of exactly max from more. */
 	for (;;) {
 		if (len == cap) {
-			if (cap >= CMD_FILE_MAX) {
-				snprintf(err, errlen, "%s is larger than %u "
-				    "MiB", path, CMD_FILE_MAX >> 20);
+			if (cap > max) {
+				snprintf(err, errlen, "%s is larger than "
+				    "%zu MiB", name, max >> 20);
+				rc = CMD_REFUSED;
 				goto fail;
 			}
 			cap = cap == 0 ? 65536 : cap * 2;
+			if (cap > max + 1)
+				cap = max + 1;
 			if ((grown = realloc(buf, cap + 1)) == NULL) {
 				snprintf(err, errlen, "out of memory");
 				goto fail;
@@ -370,7 +398,7 @@ cmd_read_file(const char *path, char **out, size_t *outlen, char *err,
 			if (ferror(f)) {
 				e = errno;
 				snprintf(err, errlen, "cannot read %s: %s",
-				    path, strerror(e));
+				    name, strerror(e));
 				goto fail;
 			}
 			break;
@@ -380,17 +408,17 @@ cmd_read_file(const char *path, char **out, size_t *outlen, char *err,
 		fclose(f);
 	if (buf == NULL && (buf = malloc(1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return CMD_FAIL;
 	}
 	buf[len] = '\0';
 	*out = buf;
 	*outlen = len;
-	return 0;
+	return CMD_OK;
 fail:
 	if (f != stdin)
 		fclose(f);
 	free(buf);
-	return -1;
+	return rc;
 }
 
 static int
@@ -405,7 +433,8 @@ cmd_build_person_import(struct cmd_call *call, char **ops, int nops,
 	(void)nops;
 	name = strcmp(ops[0], "-") == 0 ? "stdin" : ops[0];
 	call->file = name;
-	if (cmd_read_file(ops[0], &text, &len, err, errlen) == -1)
+	if (cmd_read_file(ops[0], name, CMD_FILE_MAX, &text, &len, err,
+	    errlen) != CMD_OK)
 		return CMD_FAIL;
 	if (output_utf8_check(text, len, &bad) == -1) {
 		for (line = 1, i = 0; i < bad; i++)
@@ -593,6 +622,166 @@ cmd_build_enroll(struct cmd_call *call, char **ops, int nops, char *err,
 	    CMD_OK : CMD_FAIL;
 }
 
+/* rsvp: --session, --person and --answer, all required. */
+static int
+cmd_build_rsvp(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	static const char *const answers[] = { "accepted", "declined",
+		"tentative", "needs_action", NULL };
+	struct args_parsed	 p = { .args = call->args };
+	const char *const	*a;
+	const char		*answer;
+	json_t			*ref;
+
+	(void)ops;
+	(void)nops;
+	if (args_require(cmd_rsvp_options, &p, err, errlen, "session",
+	    "person", "rsvp", NULL) == -1)
+		return CMD_USAGE;
+	answer = json_string_value(json_object_get(call->args, "rsvp"));
+	/* iCalendar spells it NEEDS-ACTION, the protocol needs_action. */
+	if (strcmp(answer, "needs-action") == 0)
+		answer = "needs_action";
+	for (a = answers; *a != NULL && strcmp(*a, answer) != 0; a++)
+		;
+	if (*a == NULL) {
+		snprintf(err, errlen, "--answer must be accepted, declined, "
+		    "tentative or needs-action, not \"%.60s\"", answer);
+		return CMD_USAGE;
+	}
+	if (json_object_set_new(call->args, "rsvp", json_string(*a)) == -1)
+		return CMD_FAIL;
+	ref = args_person(json_string_value(json_object_get(call->args,
+	    "person")), err, errlen);
+	if (ref == NULL)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "person", ref) == 0 ? CMD_OK :
+	    CMD_FAIL;
+}
+
+/* The logical line at s[*i..len) without its end and trailing blanks. */
+static size_t
+cmd_ical_line(const char *s, size_t len, size_t *i, const char **line)
+{
+	const char	*nl;
+	size_t		 n;
+
+	*line = s + *i;
+	nl = memchr(*line, '\n', len - *i);
+	n = nl != NULL ? (size_t)(nl - *line) : len - *i;
+	*i += nl != NULL ? n + 1 : n;
+	while (n > 0 && ((*line)[n - 1] == '\r' || (*line)[n - 1] == ' ' ||
+	    (*line)[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
+/* 1 if the n octets at line are word, ignoring case. */
+static int
+cmd_ical_is(const char *line, size_t n, const char *word)
+{
+	return n == strlen(word) && strncasecmp(line, word, n) == 0;
+}
+
+/* What the len octets at s are: see CMD_ICAL_* in cmd.h. */
+int
+cmd_ical_kind(const char *s, size_t len)
+{
+	const char	*line;
+	size_t		 i = 0, n;
+
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
+		i++;
+	n = cmd_ical_line(s, len, &i, &line);
+	if (!cmd_ical_is(line, n, "BEGIN:VCALENDAR"))
+		return CMD_ICAL_NONE;
+	/*
+	 * Only a look: the daemon parses the object for real. METHOD is a
+	 * property of the VCALENDAR, so the first object decides.
+	 */
+	while (i < len) {
+		n = cmd_ical_line(s, len, &i, &line);
+		if (cmd_ical_is(line, n, "METHOD:REPLY"))
+			return CMD_ICAL_REPLY;
+		if (cmd_ical_is(line, n, "END:VCALENDAR"))
+			break;
+	}
+	return CMD_ICAL_OTHER;
+}
+
+/*
+ * reply [FILE]: an e-mail (or a bare .ics) from a file or standard input;
+ * the iCalendar REPLY in it, as UTF-8, into "ical".
+ */
+static int
+cmd_build_reply(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	const char	*path = nops > 0 ? ops[0] : "-", *name, *text;
+	char		*msg = NULL, *ical = NULL, why[512];
+	size_t		 len, icallen = 0, bad;
+	json_t		*v;
+	int		 rc, kind;
+
+	name = strcmp(path, "-") == 0 ? "stdin" : path;
+	if ((rc = cmd_read_file(path, name, CMD_REPLY_MAX, &msg, &len, err,
+	    errlen)) != CMD_OK)
+		return rc;
+	kind = cmd_ical_kind(msg, len);
+	if (kind == CMD_ICAL_REPLY) {
+		ical = msg;
+		icallen = len;
+		msg = NULL;
+		rc = 1;
+	} else if (kind == CMD_ICAL_OTHER)
+		rc = 0;
+	else if (cmd_mail_reader == NULL) {
+		snprintf(err, errlen, "%s: this lectern cannot read e-mail "
+		    "messages; give the .ics file instead", name);
+		rc = CMD_FAIL;
+		goto out;
+	} else
+		rc = cmd_mail_reader(msg, len, &ical, &icallen, why,
+		    sizeof why);
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: %s", name, why);
+		rc = CMD_REFUSED;
+		goto out;
+	}
+	if (rc == 0) {
+		snprintf(err, errlen, "no iCalendar REPLY found in %s", name);
+		rc = CMD_REFUSED;
+		goto out;
+	}
+	text = ical;
+	if (icallen >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		icallen -= 3;
+	}
+	if (output_utf8_check(text, icallen, &bad) == -1) {
+		snprintf(err, errlen, "the iCalendar REPLY in %s %s", name,
+		    text[bad] == '\0' ? "contains a NUL byte" :
+		    "is not valid UTF-8");
+		rc = CMD_REFUSED;
+		goto out;
+	}
+	if ((v = json_stringn(text, icallen)) == NULL ||
+	    json_object_set_new(call->args, "ical", v) == -1) {
+		snprintf(err, errlen, "out of memory");
+		rc = CMD_FAIL;
+		goto out;
+	}
+	rc = CMD_OK;
+out:
+	free(msg);
+	free(ical);
+	return rc;
+}
+
 const struct cmd_entry cmd_table[] = {
 	{ "status", "status", "",
 	  "show the daemon's version, uptime and counts",
@@ -704,6 +893,14 @@ const struct cmd_entry cmd_table[] = {
 	{ "unenroll", "unenroll", "[--session ID | --course ID] PERSON...",
 	  "remove people from a session or course",
 	  cmd_unenroll_options, 0, -1, cmd_build_enroll, print_unenroll },
+	{ "rsvp", "rsvp", "--session ID --person PERSON --answer ANSWER",
+	  "record a person's answer to an invitation (taken by phone, "
+	  "say); a decline frees the seat for the waiting list",
+	  cmd_rsvp_options, 0, 0, cmd_build_rsvp, print_rsvp },
+	{ "reply", "reply", "[FILE]",
+	  "record the answers in a calendar reply e-mail or .ics file "
+	  "(standard input when FILE is absent or -)",
+	  cmd_none_options, 0, 1, cmd_build_reply, print_reply },
 
 	{ "outbox ls", "outbox.list", "[--state STATE] [--session ID] "
 	  "[--limit N]",

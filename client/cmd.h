@@ -46,6 +46,33 @@ struct cmd_entry {
 #define CMD_HELP	1	/* --help: print cmd_help, exit 0 */
 #define CMD_USAGE	(-1)	/* bad words: print err and the usage, exit 2 */
 #define CMD_FAIL	(-2)	/* cannot build (unreadable file): exit 2 */
+#define CMD_REFUSED	(-3)	/* the input is unusable (no REPLY): exit 1 */
+
+/*
+ * Finds the iCalendar REPLY in the e-mail msg (len octets): 1 with its
+ * UTF-8 text in *ical (*icallen octets; the caller frees it), 0 when the
+ * message has none, -1 with err set when it cannot be read.
+ */
+typedef int (*cmd_mail_fn)(const char *msg, size_t len, char **ical,
+    size_t *icallen, char *err, size_t errlen);
+
+/*
+ * The reader that reply uses for e-mail: main() sets mime_find_reply
+ * (GMime). The table stays free of GLib, so the client's unit tests,
+ * built without it, leave this NULL and reply takes bare .ics text only.
+ */
+extern cmd_mail_fn cmd_mail_reader;
+
+/* What cmd_ical_kind finds. */
+#define CMD_ICAL_NONE	0	/* not an iCalendar object */
+#define CMD_ICAL_OTHER	1	/* a VCALENDAR, but not METHOD:REPLY */
+#define CMD_ICAL_REPLY	2	/* a VCALENDAR with METHOD:REPLY */
+
+/*
+ * A look at the len octets at s (an optional UTF-8 BOM and blank lines
+ * first): CMD_ICAL_REPLY, CMD_ICAL_OTHER or CMD_ICAL_NONE. Pure.
+ */
+int cmd_ical_kind(const char *s, size_t len);
 
 /* The table, ending with a NULL name. */
 extern const struct cmd_entry cmd_table[];

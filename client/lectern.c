@@ -10,6 +10,7 @@
 #include "lectern.h"
 #include "cmd.h"
 #include "conn.h"
+#include "mime.h"
 #include "output.h"
 #include "print.h"
 
@@ -277,6 +278,10 @@ lectern_run(int argc, char **argv, FILE *out, FILE *errout)
 		fprintf(errout, "Try 'lectern %s --help'.\n", e->name);
 		rc = LECTERN_EXIT_USAGE;
 		goto out;
+	case CMD_REFUSED:
+		output_line(errout, "lectern: %s: %s", e->name, err);
+		rc = LECTERN_EXIT_REFUSED;
+		goto out;
 	default:
 		output_line(errout, "lectern: %s: %s", e->name, err);
 		rc = LECTERN_EXIT_USAGE;
@@ -299,6 +304,7 @@ main(int argc, char **argv)
 {
 	int	rc;
 
+	cmd_mail_reader = mime_find_reply;
 	rc = lectern_run(argc, argv, stdout, stderr);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		perror("lectern: cannot write the output");

@@ -6,9 +6,12 @@
  * as "-"), and every string goes out through output.c, which scrubs
  * control characters.
  */
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lectern.h"
 #include "duration.h"
@@ -1137,6 +1140,230 @@ print_unenroll(const struct cmd_call *call, const json_t *r, FILE *out,
 		print_ref_line(out, "promoted: ", p);
 	json_array_foreach(json_object_get(r, "not_enrolled"), i, p)
 		print_ref_line(out, "not enrolled: ", p);
+	return 0;
+}
+
+/* Room for one line about an answer (addresses, a promoted list). */
+#define PRINT_LINE	2048
+
+/* Append to the string in buf (size len) as much as fits. */
+static void __attribute__((format(printf, 3, 4)))
+print_append(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	n = strlen(buf);
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * What followed an answer (rsvp and reply results): "; promoted: a, b"
+ * and "; every seat is taken: on the waiting list at position N".
+ */
+static void
+print_answer_effects(const json_t *r, char *line, size_t len)
+{
+	const json_t	*p, *w;
+	char		 b[512];
+	size_t		 i;
+
+	json_array_foreach(json_object_get(r, "promoted"), i, p)
+		print_append(line, len, "%s%s", i == 0 ? "; promoted: " :
+		    ", ", print_s(p, "email", b, sizeof b));
+	w = json_object_get(r, "waitlisted");
+	if (json_is_integer(w))
+		print_append(line, len, "; every seat is taken: on the "
+		    "waiting list at position %lld",
+		    (long long)json_integer_value(w));
+}
+
+/* rsvp: "anna@... declined session 12 (was needs_action); promoted: b". */
+int
+print_rsvp(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	const char	*rsvp, *prev, *who, *id;
+	char		 line[PRINT_LINE], b[512], c[PRINT_CELL], d[PRINT_CELL],
+			 e[PRINT_CELL];
+
+	(void)call;
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	who = print_s(json_object_get(r, "person"), "email", b, sizeof b);
+	id = print_s(r, "session", c, sizeof c);
+	rsvp = print_s(r, "rsvp", d, sizeof d);
+	prev = print_s(r, "previous", e, sizeof e);
+	if (strcmp(rsvp, "needs_action") == 0)
+		snprintf(line, sizeof line, "%s has no answer for session %s",
+		    who, id);
+	else
+		snprintf(line, sizeof line, "%s %s session %s", who,
+		    strcmp(rsvp, "tentative") == 0 ? "tentatively accepted" :
+		    rsvp, id);
+	if (strcmp(prev, rsvp) == 0)
+		print_append(line, sizeof line, " (unchanged)");
+	else
+		print_append(line, sizeof line, " (was %s)", prev);
+	print_answer_effects(r, line, sizeof line);
+	output_line(out, "%s", line);
+	return 0;
+}
+
+/*
+ * From the iCalendar text ical, the attendee's address and PARTSTAT of
+ * its VEVENT number index, if that VEVENT's UID is uid: the daemon names
+ * the answering person only when the answer was recorded, and a stale
+ * or misdirected REPLY should still say from whom it came. Only a look:
+ * a value that does not fit or does not parse leaves the buffers empty.
+ */
+static void
+print_reply_peek(const char *ical, size_t index, const char *uid,
+    char *who, size_t wholen, char *answer, size_t anslen)
+{
+	char		 line[1024], puid[1024], pwho[1024], pans[64];
+	const char	*s = ical, *nl, *v, *q;
+	size_t		 n, len, event = 0;
+	int		 depth = 0, mine = 0, cut, first;
+
+	who[0] = answer[0] = '\0';
+	puid[0] = pwho[0] = pans[0] = '\0';
+	while (*s != '\0') {
+		/* One logical line: unfold continuation lines (RFC 5545 3.1). */
+		len = 0;
+		cut = 0;
+		first = 1;
+		do {
+			if (!first)
+				s++;	/* the blank that marks the fold */
+			first = 0;
+			nl = strchr(s, '\n');
+			n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+			if (n > 0 && s[n - 1] == '\r')
+				n--;
+			if (len + n < sizeof line) {
+				memcpy(line + len, s, n);
+				len += n;
+			} else
+				cut = 1;
+			s = nl != NULL ? nl + 1 : s + strlen(s);
+		} while (*s == ' ' || *s == '\t');
+		line[len] = '\0';
+		if (strcasecmp(line, "BEGIN:VEVENT") == 0 && depth == 1) {
+			mine = event++ == index;
+			depth++;
+			continue;
+		}
+		if (strncasecmp(line, "BEGIN:", 6) == 0) {
+			depth++;
+			continue;
+		}
+		if (strncasecmp(line, "END:", 4) == 0) {
+			if (depth == 2 && mine)
+				break;
+			depth--;
+			continue;
+		}
+		if (!mine || depth != 2 || cut)
+			continue;
+		if (strncasecmp(line, "UID:", 4) == 0)
+			snprintf(puid, sizeof puid, "%s", line + 4);
+		else if (strncasecmp(line, "ATTENDEE", 8) == 0 &&
+		    (line[8] == ';' || line[8] == ':') && pwho[0] == '\0') {
+			/* Parameters; a quoted value may hold ':' or ';'. */
+			for (v = line + 8; *v == ';'; ) {
+				if (strncasecmp(v, ";PARTSTAT=", 10) == 0) {
+					n = strcspn(v + 10, ";:,\"");
+					snprintf(pans, sizeof pans, "%.*s",
+					    (int)n, v + 10);
+				}
+				for (v++; *v != '\0' && *v != ';' &&
+				    *v != ':'; v++)
+					if (*v == '"' && (q = strchr(v + 1,
+					    '"')) != NULL)
+						v = q;
+			}
+			if (*v == ':' && strncasecmp(v + 1, "mailto:", 7) == 0)
+				snprintf(pwho, sizeof pwho, "%s", v + 8);
+		}
+	}
+	if (!mine || strcmp(puid, uid) != 0)
+		return;
+	snprintf(who, wholen, "%s", pwho);
+	for (n = 0; pans[n] != '\0' && n + 1 < anslen; n++)
+		answer[n] = pans[n] == '-' ? '_' :
+		    (char)tolower((unsigned char)pans[n]);
+	answer[n] = '\0';
+}
+
+/* One REPLY event as "REPLY from WHO for session N: ANSWER (OUTCOME)". */
+static void
+print_reply_event(const struct cmd_call *call, const json_t *ev,
+    size_t index, FILE *out)
+{
+	const char	*ical, *outcome, *who, *answer, *uid;
+	char		 line[PRINT_LINE], a[512], b[512], c[PRINT_CELL],
+			 d[PRINT_CELL], e[PRINT_CELL], why[512], pwho[1024],
+			 pans[64];
+
+	ical = json_string_value(json_object_get(call->args, "ical"));
+	uid = print_s(ev, "uid", a, sizeof a);
+	if (ical != NULL)
+		print_reply_peek(ical, index, uid, pwho, sizeof pwho, pans,
+		    sizeof pans);
+	else
+		pwho[0] = pans[0] = '\0';
+	who = json_is_object(json_object_get(ev, "person")) ?
+	    print_s(json_object_get(ev, "person"), "email", b, sizeof b) :
+	    pwho[0] != '\0' ? pwho : "an unnamed attendee";
+	answer = json_is_string(json_object_get(ev, "rsvp")) ?
+	    print_s(ev, "rsvp", d, sizeof d) : pans[0] != '\0' ? pans : "-";
+	outcome = print_s(ev, "outcome", e, sizeof e);
+	if (json_is_integer(json_object_get(ev, "session")))
+		snprintf(line, sizeof line, "REPLY from %s for session %s: %s",
+		    who, print_s(ev, "session", c, sizeof c), answer);
+	else
+		snprintf(line, sizeof line, "REPLY from %s for event %s: %s",
+		    who, uid, answer);
+	if (strcmp(outcome, "recorded") == 0)
+		print_append(line, sizeof line, " (recorded)");
+	else if (strcmp(outcome, "stale") == 0)
+		print_append(line, sizeof line, " (stale: an answer to an "
+		    "older version; nothing changed)");
+	else if (strcmp(outcome, "unknown") == 0)
+		print_append(line, sizeof line, " (unknown event: not a "
+		    "session of lectern; nothing changed)");
+	else if (strcmp(outcome, "not_invited") == 0)
+		print_append(line, sizeof line, " (not invited: the address "
+		    "is not enrolled; nothing changed)");
+	else if (strcmp(outcome, "ignored") == 0)
+		print_append(line, sizeof line, " (ignored: %s)",
+		    json_is_string(json_object_get(ev, "why")) ?
+		    print_s(ev, "why", why, sizeof why) : "nothing changed");
+	else
+		print_append(line, sizeof line, " (%s)", outcome);
+	print_answer_effects(ev, line, sizeof line);
+	output_line(out, "%s", line);
+}
+
+/* reply: one line per event of the REPLY. */
+int
+print_reply(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	const json_t	*events, *ev;
+	size_t		 i;
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	events = json_object_get(r, "events");
+	if (print_want_array(events, err, errlen) == -1)
+		return -1;
+	json_array_foreach(events, i, ev)
+		print_reply_event(call, ev, i, out);
 	return 0;
 }
 

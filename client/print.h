@@ -36,6 +36,8 @@ PRINT_FN(print_course);
 PRINT_FN(print_courses);
 PRINT_FN(print_enroll);
 PRINT_FN(print_unenroll);
+PRINT_FN(print_rsvp);
+PRINT_FN(print_reply);
 PRINT_FN(print_outbox);
 PRINT_FN(print_outbox_retry);
 

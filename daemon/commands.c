@@ -680,7 +680,8 @@ commands_session_unenroll(struct commands_ctx *ctx, int64_t session,
 
 	code = store_unenroll(0, session, person, removed, ctx->err,
 	    sizeof ctx->err);
-	if (code != LECTERN_OK || !*removed)
+	/* Someone only waiting has no event in their calendar to cancel. */
+	if (code != LECTERN_OK || *removed != STORE_ENROLLED)
 		return code;
 	/*
 	 * SEQUENCE is one counter per UID and grows with every CANCEL, also
@@ -785,7 +786,7 @@ commands_leave(struct commands_ctx *ctx, int course, int64_t target,
 	if (code != LECTERN_OK || !*removed)
 		return code;
 	/* The course's own entry leaves their calendar (a higher SEQUENCE). */
-	if (course && ((code = store_course_bump(target, ctx->now, ctx->err,
+	if (course && *removed == STORE_ENROLLED && ((code = store_course_bump(target, ctx->now, ctx->err,
 	    sizeof ctx->err)) != LECTERN_OK || (code = notify_course(target,
 	    MAIL_COURSE_CANCEL, &person, NULL, 1, NULL, ctx->now, ctx->err,
 	    sizeof ctx->err)) != LECTERN_OK))
@@ -861,6 +862,7 @@ commands_status_cb(struct commands_ctx *ctx, json_t *args, json_t **result)
 	} else
 		commands_set(o, "next_reminder", json_null());
 	commands_set(o, "delivery", ds);
+	commands_set(o, "reminders", remind_stats());
 	commands_set(o, "timezone", json_string(commands_zone()));
 	commands_set(o, "clients", json_integer((json_int_t)server_clients()));
 	*result = o;
@@ -1729,22 +1731,6 @@ commands_no_clear(struct commands_ctx *ctx, json_t *args)
 	return LECTERN_OK;
 }
 
-/* The occurrence of occ (series_occurrences) whose original start is rid. */
-static json_t *
-commands_find_occurrence(json_t *occ, int64_t rid)
-{
-	json_t	*v;
-	size_t	 i;
-	int64_t	 t;
-
-	json_array_foreach(occ, i, v) {
-		if (tz_parse_utc(json_string_value(json_object_get(v,
-		    "occurrence")), &t) == 0 && t == rid)
-			return v;
-	}
-	return NULL;
-}
-
 /*
  * The text an occurrence keeps of its own for key: the new value if args
  * has one (null: as the series), else what it had if that differs from
@@ -1821,7 +1807,7 @@ commands_occurrence_change(struct commands_ctx *ctx, json_t *args,
 		code = LECTERN_E_INTERNAL;
 		goto fail;
 	}
-	it = commands_find_occurrence(occ, rid);
+	it = series_find(occ, rid);
 	if (it == NULL) {
 		code = commands_error(ctx, LECTERN_E_NOT_FOUND, "occurrence",
 		    "occurrence: session %" PRId64 " has no occurrence "
@@ -1859,8 +1845,16 @@ commands_occurrence_change(struct commands_ctx *ctx, json_t *args,
 	if (!cancel && commands_has(args, "duration"))
 		o.duration = json_integer_value(json_object_get(args,
 		    "duration"));
-	seq = json_integer_value(json_object_get(it, "sequence"));
+	/*
+	 * One SEQUENCE counter per UID (RFC 5546): the occurrence takes the
+	 * series' next value and the series keeps it, so that a later REQUEST
+	 * for the whole series is never below a change already sent.
+	 */
+	seq = json_integer_value(json_object_get(cur, "sequence"));
 	o.sequence = seq + 1;
+	if ((code = store_session_bump(id, ctx->now, ctx->err,
+	    sizeof ctx->err)) != LECTERN_OK)
+		goto fail;
 	o.cancelled = cancel;
 	o.cancel_reason = cancel ? commands_str(args, "reason") : NULL;
 	if ((code = store_occurrence_put(id, &o, ctx->now, ctx->err,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,25 @@
 
 static const struct config	*remind_cfg;
 static int			 remind_started;
+
+/*
+ * How late the last reminders were handed to the outbox (committed), in
+ * milliseconds after their due time: a ring for status.
+ */
+#define REMIND_DELAYS	1024
+static int64_t			 remind_delays[REMIND_DELAYS];
+static uint64_t			 remind_ndelays;
+
+/* The wall clock (the daemon's, see clock.h) in milliseconds. */
+static int64_t
+remind_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + clock_offset()) * 1000 +
+	    ts.tv_nsec / 1000000;
+}
 
 void
 remind_set_config(const struct config *cfg)
@@ -199,6 +219,9 @@ remind_fire_cb(int64_t now)
 			store_rollback();
 			break;
 		}
+		if (queued > 0)
+			remind_delays[remind_ndelays++ % REMIND_DELAYS] =
+			    remind_now_ms() - due[i].due * 1000;
 		total += queued;
 	}
 	if (total > 0)
@@ -231,15 +254,35 @@ remind_arm(void)
 	wake_set(WAKE_REMINDERS, next);
 }
 
-void
-remind_status(int64_t *next, int64_t *pending)
+static int
+remind_cmp(const void *a, const void *b)
 {
-	char	 err[256];
+	int64_t	 x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-	if (store_remind_next(next, err, sizeof err) != LECTERN_OK)
-		*next = 0;
-	if (store_remind_pending(pending, err, sizeof err) != LECTERN_OK)
-		*pending = 0;
+	return x < y ? -1 : x > y;
+}
+
+json_t *
+remind_stats(void)
+{
+	int64_t	 d[REMIND_DELAYS];
+	size_t	 n = remind_ndelays < REMIND_DELAYS ? remind_ndelays :
+	    REMIND_DELAYS;
+	json_t	*o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(o, "fired", json_integer((json_int_t)
+	    remind_ndelays));
+	if (n == 0)
+		return o;
+	memcpy(d, remind_delays, n * sizeof d[0]);
+	qsort(d, n, sizeof d[0], remind_cmp);
+	json_object_set_new(o, "handoff_ms", json_pack("{s:I, s:I, s:I, s:I}",
+	    "n", (json_int_t)n, "p50", (json_int_t)d[n / 2],
+	    "p99", (json_int_t)d[(n * 99) / 100], "max",
+	    (json_int_t)d[n - 1]));
+	return o;
 }
 
 int

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "lectern.h"
 
 struct config;
@@ -30,7 +32,11 @@ enum lectern_error remind_sync(int64_t session_id, int64_t now, char *err,
 /* After a commit that may have changed reminders: re-arm the timer. */
 void remind_arm(void);
 
-/* The next due reminder (0: none) and how many are pending, for status. */
-void remind_status(int64_t *next, int64_t *pending);
+/*
+ * For status: how many reminders fired since the start, and how late the
+ * last ones (up to 1024) were handed to the outbox after their due time
+ * ({"fired":N,"handoff_ms":{"n","p50","p99","max"}}); a new object.
+ */
+json_t *remind_stats(void);
 
 #endif

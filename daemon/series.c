@@ -115,15 +115,15 @@ series_time(int64_t t)
 	return json_string(buf);
 }
 
-/* The override of occurrence t in overrides, or NULL. */
-static json_t *
-series_override(json_t *overrides, int64_t t)
+/* The element of a whose "occurrence" is the original start t, or NULL. */
+json_t *
+series_find(json_t *a, int64_t t)
 {
 	json_t	*v;
 	size_t	 i;
 	int64_t	 r;
 
-	json_array_foreach(overrides, i, v) {
+	json_array_foreach(a, i, v) {
 		if (tz_parse_utc(json_string_value(json_object_get(v,
 		    "occurrence")), &r) == 0 && r == t)
 			return v;
@@ -161,7 +161,7 @@ series_occurrences(json_t *session, json_t *overrides, int64_t from,
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
-		ov = series_override(overrides, occ[i]);
+		ov = series_find(overrides, occ[i]);
 		start = occ[i];
 		duration = json_integer_value(json_object_get(session,
 		    "duration"));

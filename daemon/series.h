@@ -41,4 +41,7 @@ int series_instant(const char *zone, int year, int month, int day, int hour,
 json_t *series_occurrences(json_t *session, json_t *overrides, int64_t from,
     int64_t to, char *err, size_t errlen);
 
+/* The element of a (occurrences or overrides) whose "occurrence" is t. */
+json_t *series_find(json_t *a, int64_t t);
+
 #endif

@@ -8,6 +8,7 @@
  * checkpoints).
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,7 +585,7 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " WHERE session_id = ?1 AND state IN ('pending', 'missed')",
 	[STORE_Q_R_NEXT] = "SELECT min(due) FROM reminders"
 	    " INDEXED BY reminders_due WHERE state = 'pending'",
-	[STORE_Q_R_DUE] = "SELECT id, session_id, occurrence, starts, before"
+	[STORE_Q_R_DUE] = "SELECT id, session_id, occurrence, starts, before, due"
 	    " FROM reminders INDEXED BY reminders_due"
 	    " WHERE state = 'pending' AND due <= ?1 ORDER BY due, id LIMIT ?2",
 	[STORE_Q_R_DONE] = "UPDATE reminders SET state = ?2, done = ?3,"
@@ -730,6 +731,66 @@ store_bind_failed(sqlite3_stmt *st, char *err, size_t errlen)
 	    sqlite3_errmsg(store_db));
 	log_err("store: %s", err);
 	return LECTERN_E_INTERNAL;
+}
+
+/*
+ * The cached statement q with its parameters ?1, ?2, ... bound from the
+ * arguments as fmt says: 'i' an int64_t, 'n' an int64_t that binds NULL
+ * when negative, 't' a string (NULL binds NULL).
+ * NULL with err set if it cannot be prepared or bound.
+ */
+static sqlite3_stmt *
+store_bindv(enum store_q q, char *err, size_t errlen, const char *fmt,
+    va_list ap)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v;
+	int		 i, rc = SQLITE_OK;
+
+	if ((st = store_stmt(q, err, errlen)) == NULL)
+		return NULL;
+	for (i = 0; fmt[i] != '\0' && rc == SQLITE_OK; i++) {
+		if (fmt[i] == 'i')
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else if (fmt[i] == 'n') {
+			v = va_arg(ap, int64_t);
+			rc = v < 0 ? sqlite3_bind_null(st, i + 1) :
+			    sqlite3_bind_int64(st, i + 1, v);
+		} else
+			rc = store_bind_text(st, i + 1, va_arg(ap, const char *));
+	}
+	if (rc != SQLITE_OK) {
+		store_bind_failed(st, err, errlen);
+		return NULL;
+	}
+	return st;
+}
+
+static sqlite3_stmt *
+store_bind(enum store_q q, char *err, size_t errlen, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	st = store_bindv(q, err, errlen, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* Run statement q (no rows wanted) with its parameters; see store_bind. */
+static enum lectern_error
+store_runf(enum store_q q, char *err, size_t errlen, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	st = store_bindv(q, err, errlen, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	return store_run(st, err, errlen);
 }
 
 static json_t *
@@ -884,10 +945,8 @@ store_one(int query, int64_t id, json_t *(*row)(sqlite3_stmt *),
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = store_stmt(query, err, errlen)) == NULL)
+	if ((st = store_bind(query, err, errlen, "i", id)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = row(st);
@@ -910,10 +969,8 @@ store_children(json_t *o, const char *key, int query, int64_t id,
 	enum lectern_error	 code;
 	json_t			*a;
 
-	if ((st = store_stmt(query, err, errlen)) == NULL)
+	if ((st = store_bind(query, err, errlen, "i", id)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	if ((code = store_rows(st, row, &a, err, errlen)) == LECTERN_OK)
 		store_set(o, key, a);
 	return code;
@@ -1226,16 +1283,10 @@ store_audit(int64_t at, int64_t uid, int64_t pid, const char *cmd,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_AUDIT, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_AUDIT, err, errlen, "iiittt", (int64_t)at,
+	    (int64_t)uid, (int64_t)pid, cmd, args_json != NULL ? args_json :
+	    "{}", result)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, at) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, uid) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, pid) != SQLITE_OK ||
-	    store_bind_text(st, 4, cmd) != SQLITE_OK ||
-	    store_bind_text(st, 5, args_json != NULL ? args_json : "{}") !=
-	    SQLITE_OK ||
-	    store_bind_text(st, 6, result) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_run(st, err, errlen);
 }
 
@@ -1261,16 +1312,10 @@ store_person_add(const struct store_person *p, int64_t now, int64_t *id,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = store_stmt(STORE_Q_P_ADD, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_P_ADD, err, errlen, "tttttti", p->name,
+	    p->email, p->organization, p->position, p->lang, p->tags, now)) ==
+	    NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, p->name) != SQLITE_OK ||
-	    store_bind_text(st, 2, p->email) != SQLITE_OK ||
-	    store_bind_text(st, 3, p->organization) != SQLITE_OK ||
-	    store_bind_text(st, 4, p->position) != SQLITE_OK ||
-	    store_bind_text(st, 5, p->lang) != SQLITE_OK ||
-	    store_bind_text(st, 6, p->tags) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
@@ -1317,10 +1362,8 @@ store_person_remove(int64_t id, char *err, size_t errlen)
 	sqlite3_stmt		*st;
 	enum lectern_error	 code;
 
-	if ((st = store_stmt(STORE_Q_P_REMOVE, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_P_REMOVE, err, errlen, "i", id)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
 		return code;
 	if (sqlite3_changes(store_db) == 0) {
@@ -1418,13 +1461,10 @@ store_person_list(const struct store_person_filter *f, json_t **out,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_P_LIST, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_P_LIST, err, errlen, "titi",
+	    f->organization, (int64_t)f->group_id, f->tag, (int64_t)f->limit))
+	    == NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, f->organization) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, f->group_id) != SQLITE_OK ||
-	    store_bind_text(st, 3, f->tag) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, f->limit) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_person_json, out, err, errlen);
 }
 
@@ -1437,11 +1477,9 @@ store_group_add(const char *name, int64_t now, char *err, size_t errlen)
 	sqlite3_stmt		*st;
 	enum lectern_error	 code;
 
-	if ((st = store_stmt(STORE_Q_G_ADD, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_G_ADD, err, errlen, "ti", name, now)) ==
+	    NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, name) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	code = store_run(st, err, errlen);
 	if (code == LECTERN_E_CONFLICT)
 		snprintf(err, errlen, "name: a group named %s already exists",
@@ -1475,10 +1513,8 @@ store_group_find(const char *name, int64_t *id, char *err, size_t errlen)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = store_stmt(STORE_Q_G_FIND, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_G_FIND, err, errlen, "t", name)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, name) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
@@ -1689,12 +1725,9 @@ store_session_cancel(int64_t id, const char *reason, int64_t now, char *err,
 	sqlite3_stmt		*st;
 	enum lectern_error	 code;
 
-	if ((st = store_stmt(STORE_Q_S_CANCEL, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_S_CANCEL, err, errlen, "tii", reason, now,
+	    id)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, reason) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
 		return code;
 	if (sqlite3_changes(store_db) == 0) {
@@ -1728,14 +1761,7 @@ store_enrollment_row(sqlite3_stmt *st)
 enum lectern_error
 store_session_bump(int64_t id, int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_stmt(STORE_Q_S_BUMP, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	return store_run(st, err, errlen);
+	return store_runf(STORE_Q_S_BUMP, err, errlen, "ii", now, id);
 }
 
 /* The session as a new object, with enrollments if asked. */
@@ -1944,7 +1970,7 @@ store_unenroll(int course, int64_t target, int64_t person, int *removed,
 		if ((code = store_run(st, err, errlen)) != LECTERN_OK)
 			return code;
 	}
-	*removed = 1;
+	*removed = state;
 	return LECTERN_OK;
 }
 
@@ -2062,12 +2088,9 @@ store_outbox_list(const char *state, int64_t session_id, int64_t limit,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_O_LIST, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_O_LIST, err, errlen, "tii", state,
+	    session_id, limit)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, state) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, session_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_outbox_row, out, err, errlen);
 }
 
@@ -2272,12 +2295,9 @@ store_outbox_defer(int64_t id, int64_t next_attempt, const char *reply,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_O_DEFER, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_O_DEFER, err, errlen, "iit", id,
+	    (int64_t)next_attempt, reply)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, next_attempt) != SQLITE_OK ||
-	    store_bind_text(st, 3, reply) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_outbox_outcome(st, id, err, errlen);
 }
 
@@ -2287,11 +2307,9 @@ store_outbox_fail(int64_t id, const char *reply, char *err, size_t errlen)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_O_FAIL, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_O_FAIL, err, errlen, "it", id, reply)) ==
+	    NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    store_bind_text(st, 2, reply) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_outbox_outcome(st, id, err, errlen);
 }
 
@@ -2339,10 +2357,9 @@ store_session_attending(int64_t session_id, int64_t **ids, size_t *n,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_S_ATTENDING, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_S_ATTENDING, err, errlen, "i", session_id)) ==
+	    NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_ids(st, ids, n, err, errlen);
 }
 
@@ -2361,13 +2378,7 @@ static enum lectern_error
 store_remind_session(enum store_q q, int64_t session_id, char *err,
     size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_stmt(q, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	return store_run(st, err, errlen);
+	return store_runf(q, err, errlen, "i", session_id);
 }
 
 enum lectern_error
@@ -2399,12 +2410,9 @@ store_remind_put(int64_t session_id, int64_t occurrence, int64_t starts,
 	int64_t		 done = 0, old_done = 0;
 	int		 rc;
 
-	if ((st = store_stmt(STORE_Q_R_FIND, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_R_FIND, err, errlen, "iii", session_id,
+	    occurrence, before)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, occurrence) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, before) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
 		old_due = sqlite3_column_int64(st, 1);
@@ -2431,29 +2439,16 @@ store_remind_put(int64_t session_id, int64_t occurrence, int64_t starts,
 		done = strcmp(old, "missed") == 0 ? old_done : now;
 	}
 
-	st = store_stmt(id == 0 ? STORE_Q_R_INSERT : STORE_Q_R_UPDATE, err,
-	    errlen);
-	if (st == NULL)
-		return LECTERN_E_INTERNAL;
+	/* NULL done: the reminder has not left "pending" (or fired). */
 	if (id == 0)
-		rc = sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, occurrence) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, starts) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 4, before) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 5, due) != SQLITE_OK ||
-		    store_bind_text(st, 6, state) != SQLITE_OK ||
-		    (done != 0 ? sqlite3_bind_int64(st, 7, done) :
-		    sqlite3_bind_null(st, 7)) != SQLITE_OK;
-	else
-		rc = sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, starts) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, due) != SQLITE_OK ||
-		    store_bind_text(st, 4, state) != SQLITE_OK ||
-		    (done != 0 ? sqlite3_bind_int64(st, 5, done) :
-		    sqlite3_bind_null(st, 5)) != SQLITE_OK;
-	if (rc)
-		return store_bind_failed(st, err, errlen);
-	return store_run(st, err, errlen);
+		return done != 0 ? store_runf(STORE_Q_R_INSERT, err, errlen,
+		    "iiiiiti", session_id, occurrence, starts, before, due,
+		    state, done) : store_runf(STORE_Q_R_INSERT, err, errlen,
+		    "iiiiit", session_id, occurrence, starts, before, due,
+		    state);
+	return done != 0 ? store_runf(STORE_Q_R_UPDATE, err, errlen, "iiiti",
+	    id, starts, due, state, done) : store_runf(STORE_Q_R_UPDATE, err,
+	    errlen, "iiit", id, starts, due, state);
 }
 
 enum lectern_error
@@ -2476,17 +2471,16 @@ store_remind_due(int64_t now, size_t max, struct store_reminder *out,
 	int		 rc;
 
 	*n = 0;
-	if ((st = store_stmt(STORE_Q_R_DUE, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_R_DUE, err, errlen, "ii", now,
+	    (int64_t)max)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (int64_t)max) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
 		out[*n].id = sqlite3_column_int64(st, 0);
 		out[*n].session_id = sqlite3_column_int64(st, 1);
 		out[*n].occurrence = sqlite3_column_int64(st, 2);
 		out[*n].starts = sqlite3_column_int64(st, 3);
 		out[*n].before = sqlite3_column_int64(st, 4);
+		out[*n].due = sqlite3_column_int64(st, 5);
 		(*n)++;
 	}
 	store_done(st);
@@ -2499,16 +2493,8 @@ enum lectern_error
 store_remind_done(int64_t id, const char *state, int64_t now,
     int64_t recipients, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_stmt(STORE_Q_R_DONE, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    store_bind_text(st, 2, state) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, recipients) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	return store_run(st, err, errlen);
+	return store_runf(STORE_Q_R_DONE, err, errlen, "itii", id, state, now,
+	    recipients);
 }
 
 static json_t *
@@ -2538,10 +2524,9 @@ store_remind_list(int64_t session_id, json_t **out, char *err,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_R_LIST, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_R_LIST, err, errlen, "i", session_id)) ==
+	    NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_remind_row, out, err, errlen);
 }
 
@@ -2595,39 +2580,18 @@ store_course_enrollment_row(sqlite3_stmt *st)
 	return o;
 }
 
-/* Bind c's fields at ?first.. in the order of the ADD/UPDATE statements. */
-static int
-store_course_bind(sqlite3_stmt *st, int first, const struct store_course *c)
-{
-	return store_bind_text(st, first, c->title) != SQLITE_OK ||
-	    store_bind_text(st, first + 1, c->description) != SQLITE_OK ||
-	    store_bind_text(st, first + 2, c->provider) != SQLITE_OK ||
-	    (c->hours >= 0 ? sqlite3_bind_int64(st, first + 3, c->hours) :
-	    sqlite3_bind_null(st, first + 3)) != SQLITE_OK ||
-	    store_bind_text(st, first + 4, c->first_day) != SQLITE_OK ||
-	    store_bind_text(st, first + 5, c->last_day) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, first + 6, c->capacity) != SQLITE_OK ||
-	    sqlite3_bind_int(st, first + 7, c->counts) != SQLITE_OK ? -1 : 0;
-}
-
 enum lectern_error
 store_course_add(const struct store_course *c, const char *uid_random,
     const char *domain, int64_t now, int64_t *id, char *err, size_t errlen)
 {
-	sqlite3_stmt		*st;
 	enum lectern_error	 code;
 
-	if ((st = store_stmt(STORE_Q_C_ADD, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, uid_random) != SQLITE_OK ||
-	    store_bind_text(st, 2, domain) != SQLITE_OK ||
-	    store_course_bind(st, 3, c) == -1 ||
-	    sqlite3_bind_int64(st, 11, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
-		return code;
-	*id = sqlite3_last_insert_rowid(store_db);
-	return LECTERN_OK;
+	code = store_runf(STORE_Q_C_ADD, err, errlen, "tttttnttiii", uid_random,
+	    domain, c->title, c->description, c->provider, c->hours,
+	    c->first_day, c->last_day, c->capacity, (int64_t)c->counts, now);
+	if (code == LECTERN_OK)
+		*id = sqlite3_last_insert_rowid(store_db);
+	return code;
 }
 
 /* A course statement bound to id that must change one row. */
@@ -2646,17 +2610,13 @@ enum lectern_error
 store_course_update(int64_t id, const struct store_course *c, int bump,
     int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt		*st;
 	enum lectern_error	 code;
 
-	if ((st = store_stmt(STORE_Q_C_UPDATE, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    store_course_bind(st, 2, c) == -1 ||
-	    sqlite3_bind_int(st, 10, bump ? 1 : 0) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 11, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+	code = store_runf(STORE_Q_C_UPDATE, err, errlen, "itttnttiiii", id,
+	    c->title, c->description, c->provider, c->hours, c->first_day,
+	    c->last_day, c->capacity, (int64_t)c->counts, (int64_t)(bump ? 1 :
+	    0), now);
+	if (code != LECTERN_OK)
 		return code;
 	return store_course_changed(id, err, errlen);
 }
@@ -2665,16 +2625,10 @@ enum lectern_error
 store_course_cancel(int64_t id, const char *reason, int64_t now, char *err,
     size_t errlen)
 {
-	sqlite3_stmt		*st;
 	enum lectern_error	 code;
 
-	if ((st = store_stmt(STORE_Q_C_CANCEL, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    store_bind_text(st, 2, reason) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	if ((code = store_run(st, err, errlen)) != LECTERN_OK)
+	if ((code = store_runf(STORE_Q_C_CANCEL, err, errlen, "iti", id,
+	    reason, now)) != LECTERN_OK)
 		return code;
 	return store_course_changed(id, err, errlen);
 }
@@ -2682,14 +2636,7 @@ store_course_cancel(int64_t id, const char *reason, int64_t now, char *err,
 enum lectern_error
 store_course_bump(int64_t id, int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_stmt(STORE_Q_C_BUMP, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	return store_run(st, err, errlen);
+	return store_runf(STORE_Q_C_BUMP, err, errlen, "ii", id, now);
 }
 
 enum lectern_error
@@ -2729,13 +2676,9 @@ store_course_list(const char *from, const char *to, const char *status,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_C_LIST, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_C_LIST, err, errlen, "ttti", from, to,
+	    status, limit)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, from) != SQLITE_OK ||
-	    store_bind_text(st, 2, to) != SQLITE_OK ||
-	    store_bind_text(st, 3, status) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, limit) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_course_json, out, err, errlen);
 }
 
@@ -2745,26 +2688,11 @@ enum lectern_error
 store_occurrence_put(int64_t session_id, const struct store_occurrence *o,
     int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_stmt(STORE_Q_X_PUT, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, o->recurrence_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, o->start_utc) != SQLITE_OK ||
-	    store_bind_text(st, 4, o->start_local) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, o->duration) != SQLITE_OK ||
-	    store_bind_text(st, 6, o->title) != SQLITE_OK ||
-	    store_bind_text(st, 7, o->description) != SQLITE_OK ||
-	    store_bind_text(st, 8, o->location) != SQLITE_OK ||
-	    store_bind_text(st, 9, o->url) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 10, o->sequence) != SQLITE_OK ||
-	    store_bind_text(st, 11, o->cancelled ? "cancelled" :
-	    "scheduled") != SQLITE_OK ||
-	    store_bind_text(st, 12, o->cancel_reason) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 13, now) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
-	return store_run(st, err, errlen);
+	return store_runf(STORE_Q_X_PUT, err, errlen, "iiitittttitti",
+	    session_id, o->recurrence_id, o->start_utc, o->start_local,
+	    o->duration, o->title, o->description, o->location, o->url,
+	    o->sequence, o->cancelled ? "cancelled" : "scheduled",
+	    o->cancel_reason, now);
 }
 
 static json_t *
@@ -2798,10 +2726,9 @@ store_occurrence_list(int64_t session_id, json_t **out, char *err,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_stmt(STORE_Q_X_LIST, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_X_LIST, err, errlen, "i", session_id)) ==
+	    NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	return store_rows(st, store_occurrence_row, out, err, errlen);
 }
 
@@ -2823,11 +2750,9 @@ store_rsvp(int64_t session_id, int64_t person_id, const char *rsvp,
 	int			 rc;
 
 	memset(r, 0, sizeof *r);
-	if ((st = store_stmt(STORE_Q_E_RSVP_GET, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_E_RSVP_GET, err, errlen, "ii", session_id,
+	    person_id)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, person_id) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r->waitlisted = strcmp((const char *)sqlite3_column_text(st,
 		    0), "waitlisted") == 0;
@@ -2842,7 +2767,8 @@ store_rsvp(int64_t session_id, int64_t person_id, const char *rsvp,
 	}
 	if (rc != SQLITE_ROW)
 		return store_fail(rc, err, errlen);
-	if (strcmp(r->old, rsvp) == 0)
+	/* Not invited yet: there is no answer to record (the caller says so). */
+	if (r->waitlisted || strcmp(r->old, rsvp) == 0)
 		return LECTERN_OK;
 
 	/* Back from a decline with every seat taken: to the waitlist. */
@@ -2852,13 +2778,9 @@ store_rsvp(int64_t session_id, int64_t person_id, const char *rsvp,
 			return code;
 		if (t.capacity > 0 && (t.enrolled >= t.capacity ||
 		    t.last > 0)) {
-			if ((st = store_stmt(STORE_Q_E_REWAIT, err, errlen)) ==
-			    NULL)
+			if ((st = store_bind(STORE_Q_E_REWAIT, err, errlen,
+			    "ii", session_id, person_id)) == NULL)
 				return LECTERN_E_INTERNAL;
-			if (sqlite3_bind_int64(st, 1, session_id) !=
-			    SQLITE_OK || sqlite3_bind_int64(st, 2,
-			    person_id) != SQLITE_OK)
-				return store_bind_failed(st, err, errlen);
 			if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 				r->position = sqlite3_column_int64(st, 0);
 			store_done(st);
@@ -2868,14 +2790,9 @@ store_rsvp(int64_t session_id, int64_t person_id, const char *rsvp,
 		}
 	}
 	r->freed = !r->waitlisted && strcmp(rsvp, "declined") == 0;
-	if ((st = store_stmt(STORE_Q_E_RSVP_SET, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if (sqlite3_bind_int64(st, 1, session_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, person_id) != SQLITE_OK ||
-	    store_bind_text(st, 3, rsvp) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	r->changed = 1;
-	return store_run(st, err, errlen);
+	return store_runf(STORE_Q_E_RSVP_SET, err, errlen, "iit", session_id,
+	    person_id, rsvp);
 }
 
 enum lectern_error
@@ -2885,10 +2802,8 @@ store_session_by_uid(const char *uid, int64_t *id, int64_t *sequence,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = store_stmt(STORE_Q_S_BY_UID, err, errlen)) == NULL)
+	if ((st = store_bind(STORE_Q_S_BY_UID, err, errlen, "t", uid)) == NULL)
 		return LECTERN_E_INTERNAL;
-	if (store_bind_text(st, 1, uid) != SQLITE_OK)
-		return store_bind_failed(st, err, errlen);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		*sequence = sqlite3_column_int64(st, 1);

@@ -207,7 +207,10 @@ enum lectern_error store_session_list(const struct store_session_filter *f,
 enum lectern_error store_enroll(int course, int64_t target,
     const int64_t *people, size_t n, int64_t now, int *outcomes,
     int64_t *positions, char *err, size_t errlen);
-/* Remove person from target; *removed is 0 if they were not in it. */
+/*
+ * Remove person from target; *removed is what they were: STORE_ENROLLED,
+ * STORE_WAITLISTED, or 0 if they were not in it.
+ */
 enum lectern_error store_unenroll(int course, int64_t target,
     int64_t person, int *removed, char *err, size_t errlen);
 /*
@@ -332,7 +335,7 @@ enum lectern_error store_occurrence_clear(int64_t session_id, char *err,
 
 /* Reminders (see remind.c); each in the caller's transaction. */
 struct store_reminder {
-	int64_t	 id, session_id, occurrence, starts, before;
+	int64_t	 id, session_id, occurrence, starts, before, due;
 };
 /* The people a reminder goes to: enrolled, not waitlisted, not declined. */
 enum lectern_error store_session_attending(int64_t session_id,
