@@ -1693,15 +1693,21 @@ commands_pick(json_t *args, json_t *cur, const char *key)
 	return json_string_value(json_object_get(cur, key));
 }
 
+/*
+ * The live (not cancelled) session or course (course) named by args' id,
+ * as the new object *cur.
+ */
 static enum lectern_error
-commands_session_current(struct commands_ctx *ctx, json_t *args,
+commands_live(struct commands_ctx *ctx, json_t *args, int course,
     int64_t *id, json_t **cur)
 {
 	enum lectern_error	 code;
 
 	if ((code = commands_id(ctx, args, "id", id)) != LECTERN_OK)
 		return code;
-	code = store_session_get(*id, 0, cur, ctx->err, sizeof ctx->err);
+	code = course ? store_course_get(*id, 0, cur, ctx->err,
+	    sizeof ctx->err) : store_session_get(*id, 0, cur, ctx->err,
+	    sizeof ctx->err);
 	if (code != LECTERN_OK)
 		return commands_store(ctx, code, "id");
 	if (commands_same(json_string_value(json_object_get(*cur, "status")),
@@ -1709,10 +1715,12 @@ commands_session_current(struct commands_ctx *ctx, json_t *args,
 		json_decref(*cur);
 		*cur = NULL;
 		return commands_error(ctx, LECTERN_E_CONFLICT, "id",
-		    "session %" PRId64 " is cancelled", *id);
+		    "%s %" PRId64 " is cancelled", course ? "course" : "session",
+		    *id);
 	}
 	return LECTERN_OK;
 }
+
 
 /* Fields of a session that update may change but never clear. */
 static const char *const commands_required_fields[] = { "kind", "title",
@@ -1771,7 +1779,7 @@ commands_occurrence_change(struct commands_ctx *ctx, json_t *args,
 	char			 local[64], olocal[64];
 	int64_t			 id = 0, rid, seq;
 
-	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
+	if ((code = commands_live(ctx, args, 0, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	if (json_is_null(json_object_get(cur, "rrule"))) {
@@ -1890,7 +1898,7 @@ commands_session_update_cb(struct commands_ctx *ctx, json_t *args,
 	if (commands_has(args, "occurrence"))
 		return commands_occurrence_change(ctx, args, 0, result);
 	memset(&s, 0, sizeof s);
-	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
+	if ((code = commands_live(ctx, args, 0, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	if ((code = commands_check_session(ctx, args)) != LECTERN_OK)
@@ -2039,7 +2047,7 @@ commands_session_cancel_cb(struct commands_ctx *ctx, json_t *args,
 		return code;
 	if (commands_has(args, "occurrence"))
 		return commands_occurrence_change(ctx, args, 1, result);
-	if ((code = commands_session_current(ctx, args, &id, &cur)) !=
+	if ((code = commands_live(ctx, args, 0, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	json_decref(cur);
@@ -2555,27 +2563,6 @@ commands_course_add_cb(struct commands_ctx *ctx, json_t *args,
 	return store_course_get(id, 0, result, ctx->err, sizeof ctx->err);
 }
 
-/* The live course id names, as the object *cur. */
-static enum lectern_error
-commands_course_current(struct commands_ctx *ctx, json_t *args, int64_t *id,
-    json_t **cur)
-{
-	enum lectern_error	 code;
-
-	if ((code = commands_id(ctx, args, "id", id)) != LECTERN_OK)
-		return code;
-	code = store_course_get(*id, 0, cur, ctx->err, sizeof ctx->err);
-	if (code != LECTERN_OK)
-		return commands_store(ctx, code, "id");
-	if (commands_same(json_string_value(json_object_get(*cur, "status")),
-	    "cancelled")) {
-		json_decref(*cur);
-		*cur = NULL;
-		return commands_error(ctx, LECTERN_E_CONFLICT, "id",
-		    "course %" PRId64 " is cancelled", *id);
-	}
-	return LECTERN_OK;
-}
 
 static enum lectern_error
 commands_course_update_cb(struct commands_ctx *ctx, json_t *args,
@@ -2587,7 +2574,7 @@ commands_course_update_cb(struct commands_ctx *ctx, json_t *args,
 	int64_t			 id = 0, capacity;
 	int			 bump;
 
-	if ((code = commands_course_current(ctx, args, &id, &cur)) !=
+	if ((code = commands_live(ctx, args, 1, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	if ((code = commands_check_course(ctx, args)) != LECTERN_OK)
@@ -2652,7 +2639,7 @@ commands_course_cancel_cb(struct commands_ctx *ctx, json_t *args,
 	if ((code = commands_text(ctx, args, "reason", LECTERN_TEXT_MAX, 0)) !=
 	    LECTERN_OK)
 		return code;
-	if ((code = commands_course_current(ctx, args, &id, &cur)) !=
+	if ((code = commands_live(ctx, args, 1, &id, &cur)) !=
 	    LECTERN_OK)
 		return code;
 	json_decref(cur);

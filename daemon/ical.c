@@ -978,16 +978,122 @@ ical_day(const char *s, struct icaltimetype *tt)
 	return 0;
 }
 
+/* The texts of an event, escaped for libical and checked; see ical_texts. */
+struct ical_texts {
+	char	*summary, *desc, *loc, *ocn, *acn;
+};
+
+static void
+ical_texts_free(struct ical_texts *t)
+{
+	free(t->summary);
+	free(t->desc);
+	free(t->loc);
+	free(t->ocn);
+	free(t->acn);
+	memset(t, 0, sizeof *t);
+}
+
+/*
+ * Check the addresses and texts shared by every kind of event and make
+ * their property values (description and location may be NULL). -1 with
+ * err set, t freed.
+ */
+static int
+ical_texts(struct ical_texts *t, const char *organizer_addr,
+    const char *attendee_addr, const char *summary, const char *description,
+    const char *location, const char *organizer_name,
+    const char *attendee_name, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof *t);
+	if (valid_email(organizer_addr, "organizer", err, errlen) == -1 ||
+	    valid_email(attendee_addr, "attendee", err, errlen) == -1)
+		return -1;
+	if (summary == NULL || summary[0] == '\0') {
+		ical_error(err, errlen, "summary: must not be empty");
+		return -1;
+	}
+	if ((t->summary = ical_text(summary, "summary", err, errlen)) == NULL ||
+	    (description != NULL && (t->desc = ical_text(description,
+	    "description", err, errlen)) == NULL) ||
+	    (location != NULL && (t->loc = ical_text(location, "location",
+	    err, errlen)) == NULL) ||
+	    (t->ocn = ical_cn(organizer_name != NULL ? organizer_name : "",
+	    "organizer_name", err, errlen)) == NULL ||
+	    (t->acn = ical_cn(attendee_name != NULL ? attendee_name : "",
+	    "attendee_name", err, errlen)) == NULL) {
+		ical_texts_free(t);
+		return -1;
+	}
+	return 0;
+}
+
+/* A VCALENDAR for method with one VEVENT (*vev) carrying uid and dtstamp. */
+static icalcomponent *
+ical_calendar(enum ical_method method, const char *uid, int64_t dtstamp,
+    icalcomponent **vev)
+{
+	icalcomponent	*cal;
+
+	cal = icalcomponent_new_vcalendar();
+	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(cal, icalproperty_new_prodid(ICAL_PRODID));
+	icalcomponent_add_property(cal, icalproperty_new_method(
+	    method == ICAL_CANCEL ? ICAL_METHOD_CANCEL : ICAL_METHOD_REQUEST));
+	icalcomponent_add_property(cal, icalproperty_new_calscale(
+	    "GREGORIAN"));
+	*vev = icalcomponent_new_vevent();
+	icalcomponent_add_component(cal, *vev);
+	icalcomponent_add_property(*vev, icalproperty_new_uid(uid));
+	icalcomponent_add_property(*vev, icalproperty_new_dtstamp(
+	    icaltime_from_timet_with_zone((time_t)dtstamp, 0,
+	    icaltimezone_get_utc_timezone())));
+	return cal;
+}
+
+/* The people, SEQUENCE and STATUS every event has. */
+static void
+ical_parties(icalcomponent *vev, enum ical_method method,
+    const char *organizer_addr, const char *attendee_addr,
+    const struct ical_texts *t, int sequence)
+{
+	icalcomponent_add_property(vev,
+	    ical_person(0, organizer_addr, t->ocn));
+	icalcomponent_add_property(vev,
+	    ical_person(1, attendee_addr, t->acn));
+	icalcomponent_add_property(vev,
+	    icalproperty_new_sequence(sequence));
+	icalcomponent_add_property(vev, icalproperty_new_status(
+	    method == ICAL_CANCEL ? ICAL_STATUS_CANCELLED :
+	    ICAL_STATUS_CONFIRMED));
+}
+
+/* -1 with err set if libical refused a value (an X-LIC-ERROR property). */
+static int
+ical_refused(icalcomponent *vev, char *err, size_t errlen)
+{
+	icalproperty	*p;
+
+	for (p = icalcomponent_get_first_property(vev, ICAL_ANY_PROPERTY);
+	    p != NULL; p = icalcomponent_get_next_property(vev,
+	    ICAL_ANY_PROPERTY)) {
+		if (icalproperty_isa(p) == ICAL_XLICERROR_PROPERTY) {
+			ical_error(err, errlen, "calendar: libical refused a "
+			    "value");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Render an all-day entry; see ical.h. Caller frees. */
 char *
 ical_render_allday(const struct ical_allday *ev, char *err, size_t errlen)
 {
-	icalcomponent		*cal = NULL, *vev;
-	icalproperty		*p;
+	struct ical_texts	 t;
+	icalcomponent		*cal, *vev;
 	struct icaltimetype	 first, last;
-	char			*summary = NULL, *desc = NULL;
-	char			*ocn = NULL, *acn = NULL, *raw = NULL;
-	char			*out = NULL;
+	char			*raw = NULL, *out = NULL;
 
 	if (ev == NULL || (ev->method != ICAL_REQUEST &&
 	    ev->method != ICAL_CANCEL)) {
@@ -1007,81 +1113,35 @@ ical_render_allday(const struct ical_allday *ev, char *err, size_t errlen)
 		    "dates, the first not after the last");
 		return NULL;
 	}
-	if (valid_email(ev->organizer_addr, "organizer", err, errlen) == -1 ||
-	    valid_email(ev->attendee_addr, "attendee", err, errlen) == -1)
+	if (ical_texts(&t, ev->organizer_addr, ev->attendee_addr, ev->summary,
+	    ev->description, NULL, ev->organizer_name, ev->attendee_name, err,
+	    errlen) == -1)
 		return NULL;
-	if (ev->summary == NULL || ev->summary[0] == '\0') {
-		ical_error(err, errlen, "summary: must not be empty");
-		return NULL;
-	}
-	if ((summary = ical_text(ev->summary, "summary", err, errlen)) == NULL)
-		goto fail;
-	if (ev->description != NULL && (desc = ical_text(ev->description,
-	    "description", err, errlen)) == NULL)
-		goto fail;
-	if ((ocn = ical_cn(ev->organizer_name != NULL ? ev->organizer_name :
-	    "", "organizer_name", err, errlen)) == NULL ||
-	    (acn = ical_cn(ev->attendee_name != NULL ? ev->attendee_name :
-	    "", "attendee_name", err, errlen)) == NULL)
-		goto fail;
 	/* DTEND of a DATE event is the day after its last (RFC 5545 3.6.1). */
 	icaltime_adjust(&last, 1, 0, 0, 0);
 
-	cal = icalcomponent_new_vcalendar();
-	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
-	icalcomponent_add_property(cal, icalproperty_new_prodid(ICAL_PRODID));
-	icalcomponent_add_property(cal, icalproperty_new_method(
-	    ev->method == ICAL_CANCEL ? ICAL_METHOD_CANCEL :
-	    ICAL_METHOD_REQUEST));
-	icalcomponent_add_property(cal, icalproperty_new_calscale(
-	    "GREGORIAN"));
-	vev = icalcomponent_new_vevent();
-	icalcomponent_add_component(cal, vev);
-	icalcomponent_add_property(vev, icalproperty_new_uid(ev->uid));
-	icalcomponent_add_property(vev, icalproperty_new_dtstamp(
-	    icaltime_from_timet_with_zone((time_t)ev->dtstamp, 0,
-	    icaltimezone_get_utc_timezone())));
+	cal = ical_calendar(ev->method, ev->uid, ev->dtstamp, &vev);
 	icalcomponent_add_property(vev, icalproperty_new_dtstart(first));
 	icalcomponent_add_property(vev, icalproperty_new_dtend(last));
-	icalcomponent_add_property(vev, icalproperty_new_summary(summary));
-	if (desc != NULL)
+	icalcomponent_add_property(vev, icalproperty_new_summary(t.summary));
+	if (t.desc != NULL)
 		icalcomponent_add_property(vev,
-		    icalproperty_new_description(desc));
-	icalcomponent_add_property(vev,
-	    ical_person(0, ev->organizer_addr, ocn));
-	icalcomponent_add_property(vev,
-	    ical_person(1, ev->attendee_addr, acn));
-	icalcomponent_add_property(vev,
-	    icalproperty_new_sequence(ev->sequence));
-	icalcomponent_add_property(vev, icalproperty_new_status(
-	    ev->method == ICAL_CANCEL ? ICAL_STATUS_CANCELLED :
-	    ICAL_STATUS_CONFIRMED));
+		    icalproperty_new_description(t.desc));
+	ical_parties(vev, ev->method, ev->organizer_addr, ev->attendee_addr,
+	    &t, ev->sequence);
 	/* A period, not a meeting: it must not show the teacher as busy. */
 	icalcomponent_add_property(vev,
 	    icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
-	for (p = icalcomponent_get_first_property(vev, ICAL_ANY_PROPERTY);
-	    p != NULL; p = icalcomponent_get_next_property(vev,
-	    ICAL_ANY_PROPERTY)) {
-		if (icalproperty_isa(p) == ICAL_XLICERROR_PROPERTY) {
-			ical_error(err, errlen, "calendar: libical refused a "
-			    "value");
-			goto fail;
-		}
+	if (ical_refused(vev, err, errlen) == 0) {
+		if ((raw = icalcomponent_as_ical_string_r(cal)) == NULL)
+			ical_error(err, errlen, "calendar: cannot serialise");
+		else
+			out = ical_finish(raw, err, errlen);
 	}
-	if ((raw = icalcomponent_as_ical_string_r(cal)) == NULL) {
-		ical_error(err, errlen, "calendar: cannot serialise");
-		goto fail;
-	}
-	out = ical_finish(raw, err, errlen);
-fail:
-	if (cal != NULL)
-		icalcomponent_free(cal);
+	icalcomponent_free(cal);
 	icalerror_clear_errno();
 	free(raw);
-	free(summary);
-	free(desc);
-	free(ocn);
-	free(acn);
+	ical_texts_free(&t);
 	return out;
 }
 
@@ -1090,14 +1150,13 @@ char *
 ical_render(const struct ical_event *ev, char *err, size_t errlen)
 {
 	icalcomponent		*cal = NULL, *vev, *alarm;
-	icalproperty		*p;
 	struct icalrecurrencetype rr;
 	struct icaltimetype	 start, end, rid;
 	struct icaltriggertype	 trig;
 	struct icaldurationtype	 dur;
 	char			 local[32];
-	char			*summary = NULL, *desc = NULL, *loc = NULL;
-	char			*ocn = NULL, *acn = NULL, *tztext = NULL;
+	struct ical_texts	 tx;
+	char			*tztext = NULL;
 	char			*raw = NULL, *whole = NULL, *out = NULL;
 	int64_t			 t, end_utc, range_end;
 	int			 has_rrule = 0, use_dtend;
@@ -1136,28 +1195,12 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 			return NULL;
 		}
 	}
-	if (valid_email(ev->organizer_addr, "organizer", err, errlen) == -1 ||
-	    valid_email(ev->attendee_addr, "attendee", err, errlen) == -1)
-		return NULL;
 	if (ev->url != NULL && valid_url(ev->url, "url", err, errlen) == -1)
 		return NULL;
-	if (ev->summary == NULL || ev->summary[0] == '\0') {
-		ical_error(err, errlen, "summary: must not be empty");
+	if (ical_texts(&tx, ev->organizer_addr, ev->attendee_addr, ev->summary,
+	    ev->description, ev->location, ev->organizer_name,
+	    ev->attendee_name, err, errlen) == -1)
 		return NULL;
-	}
-	if ((summary = ical_text(ev->summary, "summary", err, errlen)) == NULL)
-		goto fail;
-	if (ev->description != NULL && (desc = ical_text(ev->description,
-	    "description", err, errlen)) == NULL)
-		goto fail;
-	if (ev->location != NULL && (loc = ical_text(ev->location,
-	    "location", err, errlen)) == NULL)
-		goto fail;
-	if ((ocn = ical_cn(ev->organizer_name != NULL ? ev->organizer_name :
-	    "", "organizer_name", err, errlen)) == NULL ||
-	    (acn = ical_cn(ev->attendee_name != NULL ? ev->attendee_name :
-	    "", "attendee_name", err, errlen)) == NULL)
-		goto fail;
 
 	/* Start: the wall time must name start_utc, the first of a pair. */
 	if (ev->start_local != NULL) {
@@ -1219,14 +1262,7 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 		goto fail;
 	}
 
-	cal = icalcomponent_new_vcalendar();
-	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
-	icalcomponent_add_property(cal, icalproperty_new_prodid(ICAL_PRODID));
-	icalcomponent_add_property(cal, icalproperty_new_method(
-	    ev->method == ICAL_CANCEL ? ICAL_METHOD_CANCEL :
-	    ICAL_METHOD_REQUEST));
-	icalcomponent_add_property(cal, icalproperty_new_calscale(
-	    "GREGORIAN"));
+	cal = ical_calendar(ev->method, ev->uid, ev->dtstamp, &vev);
 	/*
 	 * The VTIMEZONE is our own text (cached per zone and years, and
 	 * checked against tzdata by the tests): it is spliced in before the
@@ -1234,12 +1270,6 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 	 * again by libical for every recipient.
 	 */
 
-	vev = icalcomponent_new_vevent();
-	icalcomponent_add_component(cal, vev);
-	icalcomponent_add_property(vev, icalproperty_new_uid(ev->uid));
-	icalcomponent_add_property(vev, icalproperty_new_dtstamp(
-	    icaltime_from_timet_with_zone((time_t)ev->dtstamp, 0,
-	    icaltimezone_get_utc_timezone())));
 	icalcomponent_add_property(vev,
 	    ical_zoned(icalproperty_new_dtstart(start), ev->tz));
 	if (use_dtend)
@@ -1250,24 +1280,17 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 		dur.minutes = (unsigned int)ev->duration;
 		icalcomponent_add_property(vev, icalproperty_new_duration(dur));
 	}
-	icalcomponent_add_property(vev, icalproperty_new_summary(summary));
-	if (desc != NULL)
+	icalcomponent_add_property(vev, icalproperty_new_summary(tx.summary));
+	if (tx.desc != NULL)
 		icalcomponent_add_property(vev,
-		    icalproperty_new_description(desc));
-	if (loc != NULL)
+		    icalproperty_new_description(tx.desc));
+	if (tx.loc != NULL)
 		icalcomponent_add_property(vev,
-		    icalproperty_new_location(loc));
+		    icalproperty_new_location(tx.loc));
 	if (ev->url != NULL)
 		icalcomponent_add_property(vev, icalproperty_new_url(ev->url));
-	icalcomponent_add_property(vev,
-	    ical_person(0, ev->organizer_addr, ocn));
-	icalcomponent_add_property(vev,
-	    ical_person(1, ev->attendee_addr, acn));
-	icalcomponent_add_property(vev,
-	    icalproperty_new_sequence(ev->sequence));
-	icalcomponent_add_property(vev, icalproperty_new_status(
-	    ev->method == ICAL_CANCEL ? ICAL_STATUS_CANCELLED :
-	    ICAL_STATUS_CONFIRMED));
+	ical_parties(vev, ev->method, ev->organizer_addr, ev->attendee_addr,
+	    &tx, ev->sequence);
 	if (has_rrule)
 		icalcomponent_add_property(vev, icalproperty_new_rrule(rr));
 	if (ev->recurrence_id_local != NULL)
@@ -1300,18 +1323,11 @@ ical_render(const struct ical_event *ev, char *err, size_t errlen)
 		icalcomponent_add_property(alarm,
 		    icalproperty_new_trigger(trig));
 		icalcomponent_add_property(alarm,
-		    icalproperty_new_description(summary));
+		    icalproperty_new_description(tx.summary));
 		icalcomponent_add_component(vev, alarm);
 	}
-	for (p = icalcomponent_get_first_property(vev, ICAL_ANY_PROPERTY);
-	    p != NULL; p = icalcomponent_get_next_property(vev,
-	    ICAL_ANY_PROPERTY)) {
-		if (icalproperty_isa(p) == ICAL_XLICERROR_PROPERTY) {
-			ical_error(err, errlen, "calendar: libical refused a "
-			    "value");
-			goto fail;
-		}
-	}
+	if (ical_refused(vev, err, errlen) == -1)
+		goto fail;
 
 	if ((raw = icalcomponent_as_ical_string_r(cal)) == NULL ||
 	    (whole = ical_splice(raw, tztext)) == NULL) {
@@ -1329,11 +1345,7 @@ fail:
 	free(raw);
 	free(whole);
 	free(tztext);
-	free(summary);
-	free(desc);
-	free(loc);
-	free(ocn);
-	free(acn);
+	ical_texts_free(&tx);
 	return out;
 }
 

@@ -1349,6 +1349,34 @@ mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
 }
 
 /*
+ * The subject line from the template, trimmed (an empty placeholder at
+ * either end leaves a blank there) and checked: the values were checked
+ * before; this is the second line of defence.
+ */
+static int
+mail_subject(const struct mail_tmpl *t, const struct mail_vals *mv,
+    struct buf *subject, char *err, size_t errlen)
+{
+	size_t	 n;
+	int	 nph, nempty;
+
+	if (mail_subst(t->subject, strlen(t->subject), mail_ph_names,
+	    MAIL_NPH, mv->v, subject, &nph, &nempty, err, errlen) == -1 ||
+	    buf_get(subject) == NULL) {
+		mail_error(err, errlen, "subject: cannot expand");
+		return -1;
+	}
+	while (subject->len > 0 && (subject->s[subject->len - 1] == ' ' ||
+	    subject->s[subject->len - 1] == '\t'))
+		subject->s[--subject->len] = '\0';
+	n = strspn(subject->s, " \t");
+	memmove(subject->s, subject->s + n, subject->len - n + 1);
+	subject->len -= n;
+	return valid_text(subject->s, MAIL_SUBJECT_MAX, 0, 0, "subject", err,
+	    errlen);
+}
+
+/*
  * The body from the template: a line whose placeholders were all empty is
  * dropped, runs of blank lines become one, none at the start or end.
  */
@@ -2213,7 +2241,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 	char			 why[256], domain_addr[LECTERN_EMAIL_MAX + 8];
 	char			 ctype[128], *id = NULL, *out = NULL;
 	size_t			 i, nparts = 0;
-	int			 nph, nempty, n;
+	int			 n;
 
 	memset(parts, 0, sizeof parts);
 	mail_vals_zero(&mv);
@@ -2271,23 +2299,7 @@ mail_render(const struct mail_message *m, size_t *len, char **message_id,
 	/* The text. */
 	if (mail_vals_init(&mv, l, m, err, errlen) == -1)
 		goto fail;
-	if (mail_subst(l->tmpl[m->kind].subject,
-	    strlen(l->tmpl[m->kind].subject), mail_ph_names, MAIL_NPH, mv.v,
-	    &subject, &nph, &nempty, err, errlen) == -1 ||
-	    buf_get(&subject) == NULL) {
-		mail_error(err, errlen, "subject: cannot expand");
-		goto fail;
-	}
-	/* An empty placeholder at either end leaves a blank there. */
-	while (subject.len > 0 && (subject.s[subject.len - 1] == ' ' ||
-	    subject.s[subject.len - 1] == '\t'))
-		subject.s[--subject.len] = '\0';
-	n = strspn(subject.s, " \t");
-	memmove(subject.s, subject.s + n, subject.len - n + 1);
-	subject.len -= n;
-	/* The title and the rest were checked; this is the second line. */
-	if (valid_text(subject.s, MAIL_SUBJECT_MAX, 0, 0, "subject", err,
-	    errlen) == -1)
+	if (mail_subject(&l->tmpl[m->kind], &mv, &subject, err, errlen) == -1)
 		goto fail;
 	if (mail_body(&l->tmpl[m->kind], &mv, &text) == -1 ||
 	    mail_html(text.s, subject.s, l->tag, mv.v[MAIL_PH_URL],
@@ -2560,7 +2572,7 @@ mail_prep_new(const struct mail_message *m, char *err, size_t errlen)
 	const struct mail_tmpl	*t;
 	const char		*method = NULL, *from_name;
 	char			 why[256], domain_addr[LECTERN_EMAIL_MAX + 8];
-	int			 nph, nempty, n, ok = 0;
+	int			 n, ok = 0;
 
 	if (m == NULL) {
 		mail_error(err, errlen, "mail: no message");
@@ -2634,20 +2646,7 @@ mail_prep_new(const struct mail_message *m, char *err, size_t errlen)
 	if (mail_vals_init(&mv, l, m, err, errlen) == -1)
 		goto fail;
 	mv.v[MAIL_PH_NAME] = "";
-	if (mail_subst(t->subject, strlen(t->subject), mail_ph_names,
-	    MAIL_NPH, mv.v, &subject, &nph, &nempty, err, errlen) == -1 ||
-	    buf_get(&subject) == NULL) {
-		mail_error(err, errlen, "subject: cannot expand");
-		goto fail;
-	}
-	while (subject.len > 0 && (subject.s[subject.len - 1] == ' ' ||
-	    subject.s[subject.len - 1] == '\t'))
-		subject.s[--subject.len] = '\0';
-	n = strspn(subject.s, " \t");
-	memmove(subject.s, subject.s + n, subject.len - n + 1);
-	subject.len -= n;
-	if (valid_text(subject.s, MAIL_SUBJECT_MAX, 0, 0, "subject", err,
-	    errlen) == -1)
+	if (mail_subject(t, &mv, &subject, err, errlen) == -1)
 		goto fail;
 	mail_hdr_text(&p->subject, "Subject", subject.s);
 	if (mail_hdr_date(&p->top, m->date) == -1) {

@@ -257,7 +257,7 @@ main(int argc, char **argv)
 	struct timeval tv;
 	uint64_t usec;
 	char err[512];
-	int ch, foreground = 0, check = 0, n, listen_fd = -1, systemd;
+	int ch, foreground = 0, check = 0, n, listen_fd = -1, systemd, started;
 	size_t i;
 	mode_t mask;
 
@@ -390,24 +390,17 @@ main(int argc, char **argv)
 			log_fatal("cannot watch signal %d", sigs[i]);
 	}
 
-	if (delivery_start(main_base, main_cfg, err, sizeof err) == -1) {
-		log_err("delivery: %s", err);
-		sd_notifyf(0, "STATUS=Failed to start: %s", err);
-		server_stop();
-		commands_stop();
-		store_close();
-		for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-			event_free(sigev[i]);
-		event_base_free(main_base);
-		return 1;
-	}
 	remind_set_config(main_cfg);
-	if (wake_start(main_base, err, sizeof err) == -1 ||
-	    remind_start(err, sizeof err) == -1) {
-		log_err("reminders: %s", err);
-		sd_notifyf(0, "STATUS=Failed to start: %s", err);
+	if ((started = delivery_start(main_base, main_cfg, err,
+	    sizeof err) == 0) && (wake_start(main_base, err, sizeof err) == -1 ||
+	    remind_start(err, sizeof err) == -1)) {
 		wake_stop();
 		delivery_stop();
+		started = 0;
+	}
+	if (!started) {
+		log_err("cannot start delivery and reminders: %s", err);
+		sd_notifyf(0, "STATUS=Failed to start: %s", err);
 		server_stop();
 		commands_stop();
 		store_close();

@@ -30,7 +30,8 @@ static const struct config	*notify_cfg;
 struct notify_session;
 static enum lectern_error notify_load_series(int64_t,
     struct notify_session *, char *, size_t);
-static const char *notify_or(json_t *, const char *, const char *);
+static void notify_override(const struct notify_session *, json_t *,
+    struct ical_event *);
 
 /* The facts of one session that every message about it shares. */
 struct notify_session {
@@ -162,20 +163,11 @@ notify_load_series(int64_t session_id, struct notify_session *s, char *err,
 		}
 		e = &s->ovev[s->novev];
 		memset(e, 0, sizeof *e);
-		if (tz_parse_utc(notify_str(v, "start"), &e->start_utc) == -1 ||
-		    tz_format_local(rid, s->tz, "%Y-%m-%dT%H:%M:%S",
+		if (tz_format_local(rid, s->tz, "%Y-%m-%dT%H:%M:%S",
 		    s->ovrid[s->novev], sizeof s->ovrid[0]) == -1)
 			continue;
 		e->recurrence_id_local = s->ovrid[s->novev];
-		e->start_local = notify_str(v, "local_start");
-		e->duration = (int)json_integer_value(json_object_get(v,
-		    "duration"));
-		e->sequence = (int)json_integer_value(json_object_get(v,
-		    "sequence"));
-		e->summary = notify_or(v, "title", s->title);
-		e->description = notify_or(v, "description", s->description);
-		e->location = notify_or(v, "location", s->location);
-		e->url = notify_or(v, "url", s->url);
+		notify_override(s, v, e);
 		s->novev++;
 	}
 	return LECTERN_OK;
@@ -190,6 +182,21 @@ notify_or(json_t *o, const char *key, const char *dflt)
 	return v != NULL ? v : dflt;
 }
 
+/* What the override v (store_occurrence_list) makes of the series s. */
+static void
+notify_override(const struct notify_session *s, json_t *v,
+    struct ical_event *e)
+{
+	tz_parse_utc(notify_str(v, "start"), &e->start_utc);
+	e->start_local = notify_str(v, "local_start");
+	e->duration = (int)json_integer_value(json_object_get(v, "duration"));
+	e->sequence = (int)json_integer_value(json_object_get(v, "sequence"));
+	e->summary = notify_or(v, "title", s->title);
+	e->description = notify_or(v, "description", s->description);
+	e->location = notify_or(v, "location", s->location);
+	e->url = notify_or(v, "url", s->url);
+}
+
 /*
  * The view of one occurrence (original start rid) of the series in s:
  * its own start, length, texts and SEQUENCE, its RECURRENCE-ID, no RRULE.
@@ -198,9 +205,8 @@ static enum lectern_error
 notify_occurrence(struct notify_session *s, int64_t rid, char *err,
     size_t errlen)
 {
-	json_t	*v;
-	size_t	 i;
-	int64_t	 t;
+	struct ical_event	 e;
+	json_t			*v;
 
 	if (s->rrule == NULL) {
 		snprintf(err, errlen, "the session does not repeat");
@@ -215,20 +221,18 @@ notify_occurrence(struct notify_session *s, int64_t rid, char *err,
 	s->occurrence = 1;
 	s->start_utc = rid;
 	s->local_start = s->rid_local;
-	json_array_foreach(s->overrides, i, v) {
-		if (tz_parse_utc(notify_str(v, "occurrence"), &t) == -1 ||
-		    t != rid)
-			continue;
-		tz_parse_utc(notify_str(v, "start"), &s->start_utc);
-		s->local_start = notify_str(v, "local_start");
-		s->duration = (int)json_integer_value(json_object_get(v,
-		    "duration"));
-		s->sequence = (int)json_integer_value(json_object_get(v,
-		    "sequence"));
-		s->title = notify_or(v, "title", s->title);
-		s->description = notify_or(v, "description", s->description);
-		s->location = notify_or(v, "location", s->location);
-		s->url = notify_or(v, "url", s->url);
+	if ((v = series_find(s->overrides, rid)) != NULL) {
+		memset(&e, 0, sizeof e);
+		e.start_utc = rid;
+		notify_override(s, v, &e);
+		s->start_utc = e.start_utc;
+		s->local_start = e.start_local;
+		s->duration = e.duration;
+		s->sequence = e.sequence;
+		s->title = e.summary;
+		s->description = e.description;
+		s->location = e.location;
+		s->url = e.url;
 		if (notify_str(v, "cancel_reason") != NULL)
 			s->reason = notify_str(v, "cancel_reason");
 	}

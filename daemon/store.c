@@ -294,6 +294,7 @@ enum store_q {
 	STORE_Q_C_GET,
 	STORE_Q_C_LIST,
 	STORE_Q_C_ENROLLMENTS,
+	STORE_Q_C_MEETINGS,
 	STORE_Q_C_SESSIONS,
 	STORE_Q_C_PEOPLE,
 	STORE_Q_S_ADD,
@@ -429,6 +430,8 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " AND (?2 IS NULL OR c.first_day <= ?2)"
 	    " AND (?3 IS NULL OR c.status = ?3)"
 	    " ORDER BY c.first_day, c.id LIMIT ?4",
+	[STORE_Q_C_MEETINGS] = "SELECT " STORE_SESSION_COLS " FROM sessions s"
+	    " WHERE s.course_id = ?1 ORDER BY s.start_utc, s.id",
 	[STORE_Q_C_ENROLLMENTS] = "SELECT p.id, p.name, p.email,"
 	    " p.organization, e.state, e.position, e.completed, e.hours,"
 	    " e.created FROM course_enrollments e"
@@ -976,6 +979,38 @@ store_children(json_t *o, const char *key, int query, int64_t id,
 	return code;
 }
 
+/* A detail of an object: key set to the rows of query bound to its id. */
+struct store_child {
+	const char	*key;
+	int		 query;
+	json_t		*(*row)(sqlite3_stmt *);
+};
+
+/*
+ * The row of query for id as a new object (what names it in errors),
+ * with the children in kids[0..nkids) when detail is set.
+ */
+static enum lectern_error
+store_object(int query, int64_t id, json_t *(*row)(sqlite3_stmt *),
+    const char *what, int detail, const struct store_child *kids,
+    size_t nkids, json_t **out, char *err, size_t errlen)
+{
+	enum lectern_error	 code;
+	json_t			*o = NULL;
+	size_t			 i;
+
+	code = store_one(query, id, row, what, &o, err, errlen);
+	for (i = 0; detail && i < nkids && code == LECTERN_OK; i++)
+		code = store_children(o, kids[i].key, kids[i].query, id,
+		    kids[i].row, err, errlen);
+	if (code != LECTERN_OK) {
+		json_decref(o);
+		return code;
+	}
+	*out = o;
+	return LECTERN_OK;
+}
+
 /* Run a SELECT of one integer column into a malloc'd array. */
 static enum lectern_error
 store_ids(sqlite3_stmt *st, int64_t **ids, size_t *n, char *err,
@@ -1435,23 +1470,14 @@ enum lectern_error
 store_person_get(int64_t id, int detail, json_t **out, char *err,
     size_t errlen)
 {
-	enum lectern_error	 code;
-	json_t			*o = NULL;
+	static const struct store_child kids[] = {
+		{ "groups", STORE_Q_P_GROUPS, store_text_row },
+		{ "enrollments", STORE_Q_P_ENROLLMENTS,
+		    store_person_enrollment_row },
+	};
 
-	code = store_one(STORE_Q_P_GET, id, store_person_json, "person", &o,
-	    err, errlen);
-	if (code == LECTERN_OK && detail)
-		code = store_children(o, "groups", STORE_Q_P_GROUPS, id,
-		    store_text_row, err, errlen);
-	if (code == LECTERN_OK && detail)
-		code = store_children(o, "enrollments", STORE_Q_P_ENROLLMENTS,
-		    id, store_person_enrollment_row, err, errlen);
-	if (code != LECTERN_OK) {
-		json_decref(o);
-		return code;
-	}
-	*out = o;
-	return LECTERN_OK;
+	return store_object(STORE_Q_P_GET, id, store_person_json, "person",
+	    detail, kids, 2, out, err, errlen);
 }
 
 /* The people matching f as a new array (the caller owns it). */
@@ -1544,20 +1570,12 @@ enum lectern_error
 store_group_get(int64_t id, int people, json_t **out, char *err,
     size_t errlen)
 {
-	enum lectern_error	 code;
-	json_t			*o = NULL;
+	static const struct store_child kids[] = {
+		{ "people", STORE_Q_G_PEOPLE, store_person_json },
+	};
 
-	code = store_one(STORE_Q_G_GET, id, store_group_row, "group", &o, err,
-	    errlen);
-	if (code == LECTERN_OK && people)
-		code = store_children(o, "people", STORE_Q_G_PEOPLE, id,
-		    store_person_json, err, errlen);
-	if (code != LECTERN_OK) {
-		json_decref(o);
-		return code;
-	}
-	*out = o;
-	return LECTERN_OK;
+	return store_object(STORE_Q_G_GET, id, store_group_row, "group",
+	    people, kids, 1, out, err, errlen);
 }
 
 /* Add or remove one member; both are idempotent. */
@@ -1769,20 +1787,12 @@ enum lectern_error
 store_session_get(int64_t id, int enrollments, json_t **out, char *err,
     size_t errlen)
 {
-	enum lectern_error	 code;
-	json_t			*o = NULL;
+	static const struct store_child kids[] = {
+		{ "enrollments", STORE_Q_S_ENROLLMENTS, store_enrollment_row },
+	};
 
-	code = store_one(STORE_Q_S_GET, id, store_session_json, "session", &o,
-	    err, errlen);
-	if (code == LECTERN_OK && enrollments)
-		code = store_children(o, "enrollments", STORE_Q_S_ENROLLMENTS,
-		    id, store_enrollment_row, err, errlen);
-	if (code != LECTERN_OK) {
-		json_decref(o);
-		return code;
-	}
-	*out = o;
-	return LECTERN_OK;
+	return store_object(STORE_Q_S_GET, id, store_session_json, "session",
+	    enrollments, kids, 1, out, err, errlen);
 }
 
 /* The sessions matching f as a new array. */
@@ -2643,31 +2653,14 @@ enum lectern_error
 store_course_get(int64_t id, int detail, json_t **out, char *err,
     size_t errlen)
 {
-	enum lectern_error	 code;
-	json_t			*o = NULL;
+	static const struct store_child kids[] = {
+		{ "enrollments", STORE_Q_C_ENROLLMENTS,
+		    store_course_enrollment_row },
+		{ "sessions", STORE_Q_C_MEETINGS, store_session_json },
+	};
 
-	code = store_one(STORE_Q_C_GET, id, store_course_json, "course", &o,
-	    err, errlen);
-	if (code == LECTERN_OK && detail)
-		code = store_children(o, "enrollments", STORE_Q_C_ENROLLMENTS,
-		    id, store_course_enrollment_row, err, errlen);
-	if (code == LECTERN_OK && detail) {
-		struct store_session_filter	 f;
-		json_t				*a = NULL;
-
-		memset(&f, 0, sizeof f);
-		f.course_id = id;
-		f.limit = -1;
-		if ((code = store_session_list(&f, &a, err, errlen)) ==
-		    LECTERN_OK)
-			store_set(o, "sessions", a);
-	}
-	if (code != LECTERN_OK) {
-		json_decref(o);
-		return code;
-	}
-	*out = o;
-	return LECTERN_OK;
+	return store_object(STORE_Q_C_GET, id, store_course_json, "course",
+	    detail, kids, 2, out, err, errlen);
 }
 
 enum lectern_error
