@@ -493,8 +493,11 @@ cmd_build_session_add(struct cmd_call *call, char **ops, int nops,
 
 	(void)ops;
 	(void)nops;
-	if (args_require(cmd_session_add_options, &p, err, errlen, "kind",
-	    "title", "start", "duration", NULL) == -1)
+	/* A meeting of a course is a course_meeting unless told (daemon). */
+	if ((json_object_get(call->args, "course") == NULL &&
+	    args_require(cmd_session_add_options, &p, err, errlen, "kind",
+	    NULL) == -1) || args_require(cmd_session_add_options, &p, err,
+	    errlen, "title", "start", "duration", NULL) == -1)
 		return CMD_USAGE;
 	return CMD_OK;
 }

@@ -1622,7 +1622,15 @@ commands_session_add_cb(struct commands_ctx *ctx, json_t *args,
 	memset(&s, 0, sizeof s);
 	if ((code = commands_check_session(ctx, args)) != LECTERN_OK)
 		return code;
-	s.kind = commands_str(args, "kind");
+	/* A course's meeting unless it says otherwise. */
+	if ((s.kind = commands_str(args, "kind")) == NULL) {
+		if (json_object_get(args, "course") == NULL ||
+		    json_is_null(json_object_get(args, "course")))
+			return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+			    "kind", "kind: required (one of %s), unless the "
+			    "session belongs to a course", valid_kinds());
+		s.kind = "course_meeting";
+	}
 	s.title = commands_str(args, "title");
 	s.description = commands_str(args, "description");
 	s.location = commands_str(args, "location");
@@ -2991,7 +2999,7 @@ static const struct commands_arg commands_args_group_name[] = {
 static const struct commands_arg commands_args_group_members[] = {
 	{ "group", A_S | A_R }, { "people", A_A | A_R }, { NULL, 0 } };
 static const struct commands_arg commands_args_session_add[] = {
-	{ "kind", A_S | A_R }, { "title", A_S | A_R },
+	{ "kind", A_S }, { "title", A_S | A_R },
 	{ "start", A_S | A_R }, { "duration", A_I | A_R }, { "tz", A_S },
 	{ "description", A_S | A_N }, { "location", A_S | A_N },
 	{ "url", A_S | A_N }, { "capacity", A_I }, { "reminders", A_A | A_N },

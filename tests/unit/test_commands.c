@@ -947,6 +947,15 @@ test_course(void **state)
 	json_decref(r);
 	test_expect(1, "enroll", "{\"course\":4,\"people\":[1]}", "not_found",
 	    "course");
+	/* Without a kind, a course's session is a course meeting. */
+	r = test_call(1, "session.add", "{\"title\":\"M\",\"course\":1,"
+	    "\"start\":\"2031-02-01T15:00\",\"duration\":60}");
+	assert_string_equal(json_string_value(json_object_get(test_ok(r),
+	    "kind")), "course_meeting");
+	json_decref(r);
+	test_expect(1, "session.add", "{\"title\":\"M\",\"start\":"
+	    "\"2031-02-01T15:00\",\"duration\":60}", "invalid_argument",
+	    "kind");
 }
 
 static void
