@@ -2045,8 +2045,11 @@ delivery_expire(int64_t now)
 {
 	char	 err[256];
 	int64_t	 n = 0;
+	int	 yes;
 
-	if (store_begin_light() != LECTERN_OK)
+	/* A probe first: most passes have nothing to expire. */
+	if (store_outbox_expiring(now, &yes, err, sizeof err) != LECTERN_OK ||
+	    !yes || store_begin_light() != LECTERN_OK)
 		return;
 	if (store_outbox_expire(now, &n, err, sizeof err) != LECTERN_OK ||
 	    store_commit() != LECTERN_OK) {

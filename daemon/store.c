@@ -345,6 +345,7 @@ enum store_q {
 	STORE_Q_O_ADD,
 	STORE_Q_O_DUE,
 	STORE_Q_O_NEXT,
+	STORE_Q_O_EXPIRING,
 	STORE_Q_O_SENT,
 	STORE_Q_O_DEFER,
 	STORE_Q_O_FAIL,
@@ -612,6 +613,9 @@ static const char *const store_sql[STORE_Q_MAX] = {
 	    " WHERE state = 'queued'), coalesce((SELECT min(expires)"
 	    " FROM outbox INDEXED BY outbox_expiry WHERE state = 'queued'"
 	    " AND expires > 0), 9223372036854775807))",
+	[STORE_Q_O_EXPIRING] = "SELECT count(*) FROM (SELECT 1 FROM outbox"
+	    " INDEXED BY outbox_expiry WHERE state = 'queued' AND expires > 0"
+	    " AND expires <= ?1 LIMIT 1)",
 	[STORE_Q_O_SENT] = "UPDATE outbox SET state = 'sent', sent_at = ?2,"
 	    " attempts = attempts + 1, last_reply = ?3"
 	    " WHERE id = ?1 AND state IN ('queued', 'expired')",
@@ -2255,6 +2259,25 @@ store_scalar(enum store_q q, int64_t *v, char *err, size_t errlen)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*v = sqlite3_column_int64(st, 0);
+	store_done(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+/* *yes: some queued message has passed its expiry (an index probe). */
+enum lectern_error
+store_outbox_expiring(int64_t now, int *yes, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*yes = 0;
+	if ((st = store_bind(STORE_Q_O_EXPIRING, err, errlen, "i", now)) ==
+	    NULL)
+		return LECTERN_E_INTERNAL;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*yes = sqlite3_column_int(st, 0) > 0;
 	store_done(st);
 	if (rc != SQLITE_ROW)
 		return store_fail(rc, err, errlen);

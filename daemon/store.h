@@ -278,6 +278,9 @@ enum lectern_error store_outbox_defer(int64_t id, int64_t next_attempt,
     const char *reply, char *err, size_t errlen);
 enum lectern_error store_outbox_fail(int64_t id, const char *reply,
     char *err, size_t errlen);
+/* *yes: a queued message has 0 < expires <= now. */
+enum lectern_error store_outbox_expiring(int64_t now, int *yes, char *err,
+    size_t errlen);
 /* Mark queued messages with 0 < expires <= now as expired; *n how many. */
 enum lectern_error store_outbox_expire(int64_t now, int64_t *n, char *err,
     size_t errlen);

@@ -22,29 +22,18 @@
 # Environment: ROUNDS, BENCH_QUICK, BENCH_DOC, BENCH_KEEP, BENCH_CMD as for
 # run.sh; POSTFIX_DIR=DIR to use an unpacked postfix .deb already there.
 set -eu
+prog=invites
+. "$(dirname "$0")/lib.sh"
 
-B=${1:-build}
-QUICK=${BENCH_QUICK:-0}
+bench_init "${1:-build}"
 if [ "$QUICK" = 1 ]; then
-	ROUNDS=${ROUNDS:-1}
 	N=2000			# invitations per lectern / smtp-source run
 	N_PY=300		# messages for the smtplib reference (rate scaled)
-	DOC=${BENCH_DOC:-0}
 else
-	ROUNDS=${ROUNDS:-3}
 	N=10000
 	N_PY=2000
-	DOC=${BENCH_DOC:-1}
 fi
 CONNS=4
-top=$(pwd)
-case $B in /*) ;; *) B=$top/$B ;; esac
-cmdline="${BENCH_CMD:-make bench}"
-[ "$QUICK" = 1 ] && cmdline="BENCH_QUICK=1 $cmdline"
-[ "$ROUNDS" != 3 ] && [ "$QUICK" != 1 ] && cmdline="ROUNDS=$ROUNDS $cmdline"
-
-die() { echo "invites: $*" >&2; exit 1; }
-note() { printf 'invites: %s\n' "$*" >&2; }
 
 for f in "$B/lecternd"; do
 	[ -x "$f" ] || die "$f is not built (run make -j2 all)"
@@ -58,25 +47,11 @@ if ! $PY -c 'import icalendar' 2>/dev/null; then
 	    python3-icalendar >/dev/null || die "cannot install python3-icalendar"
 fi
 
-tmp=$(mktemp -d /tmp/lectern-invites.XXXXXX)
-chmod 755 "$tmp"
 lpid=""
 kpid=""
-cleanup() {
-	st=$?
-	trap - EXIT INT TERM
-	if [ -n "$lpid" ]; then kill "$lpid" 2>/dev/null || true; wait "$lpid" 2>/dev/null || true; fi
-	if [ -n "$kpid" ]; then kill "$kpid" 2>/dev/null || true; wait "$kpid" 2>/dev/null || true; fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		note "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $st
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_stop() { reap "$lpid" "$kpid"; }
+bench_tmp
+chmod 755 "$tmp"
 
 # ---------------------------------------------------------------- postfix tools
 
@@ -113,17 +88,11 @@ start_sink() {
 	port=$(freeport)
 	LD_LIBRARY_PATH=$PFLIB "$SINK" -c -u nobody "$@" 127.0.0.1:$port 256 >"$o" 2>"$o.err" &
 	kpid=$!
-	i=0
-	until $PY -c "import socket; socket.create_connection(('127.0.0.1', $port)).close()" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le 50 ] || die "smtp-sink did not start: $(cat "$o.err")"
-		sleep 0.1
-	done
+	retry 50 0.1 $PY -c "import socket; socket.create_connection(('127.0.0.1', $port)).close()" ||
+	    die "smtp-sink did not start: $(cat "$o.err")"
 }
 stop_sink() {
-	[ -n "$kpid" ] || return 0
-	kill "$kpid" 2>/dev/null || true
-	wait "$kpid" 2>/dev/null || true
+	reap "$kpid"
 	kpid=""
 }
 sinkcount() { tr '\r' '\n' <"$1" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1; }
@@ -365,75 +334,25 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF_C
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -o "$tmp/invwatch" "$tmp/invwatch.c" ||
-    die "cannot compile invwatch"
+build_tool "$tmp/invwatch" "$tmp/invwatch.c"
 LG="$tmp/loadgen"
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -o "$LG" tests/bench/loadgen.c ||
-    die "cannot compile tests/bench/loadgen.c"
-
-now_ns() { date +%s%N; }
+build_tool "$LG" tests/bench/loadgen.c
 
 # 10,000 teachers, as in run.sh.
-awk -v n=10000 -f "$top/tests/bench/people.awk" >"$tmp/people.csv"
-
-echo '{"id":1,"cmd":"session.add","args":{"kind":"webinar","title":"Formative assessment in grade 5","start":"2027-03-01T15:00","tz":"Europe/Moscow","duration":90,"url":"https://meet.example/abc","location":"Online","description":"Bring one lesson plan."}}' >"$tmp/session.json"
-enroll_req() {	# enroll_req N: one enroll of people 1..N into session 1
-	awk -v n="$1" 'BEGIN { printf "{\"id\":2,\"cmd\":\"enroll\",\"args\":{\"session\":1,\"people\":["
-		for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? "," : ""), i
-		print "]}}" }'
-}
-enroll_req "$N" >"$tmp/enroll.json"
+invite_inputs 10000 "$N"
 enroll_req 1 >"$tmp/enroll1.json"
 
-res="$tmp/results"
-: >"$res"
-failures=0
-put() { echo "$1 $2 $3" >>"$res"; }
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+results_init
 
 # start_lectern DIR: a fresh daemon delivering to the sink on $port.
 start_lectern() {
-	d=$1
-	mkdir -p "$d/state"
-	sock="$d/lectern.sock"
-	cat >"$d/lectern.conf" <<EOF
-[daemon]
-state_dir = $d/state
-database = $d/state/lectern.db
-socket = $sock
-timezone = Europe/Moscow
-log_level = warning
-
-[mail]
-url = smtp://127.0.0.1:$port
-from = Lectern Bench <lectern@bench.test>
-domain = bench.test
+	write_conf "$1" "url = smtp://127.0.0.1:$port
 tls = none
 max_connections = $CONNS
-retry_initial = 1
-EOF
-	env -u NOTIFY_SOCKET -u WATCHDOG_USEC -u WATCHDOG_PID -u LISTEN_FDS \
-	    -u LISTEN_PID "$B/lecternd" -f -c "$d/lectern.conf" \
-	    >"$d/lecternd.log" 2>&1 &
-	lpid=$!
-	i=0
-	until "$LG" -s "$sock" -m status -n 1 >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$lpid" 2>/dev/null; then
-			note "lecternd did not start:"
-			cat "$d/lecternd.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-	"$LG" -s "$sock" -m import -f "$tmp/people.csv" >/dev/null 2>>"$tmp/loadgen.err" &&
-	    "$LG" -s "$sock" -m request -f "$tmp/session.json" -n 1 >/dev/null 2>>"$tmp/loadgen.err" ||
-	    die "cannot load $d: $(tail -n 3 "$tmp/loadgen.err")"
-}
-stop_lectern() {
-	kill "$lpid" 2>/dev/null || true
-	wait "$lpid" 2>/dev/null || true
-	lpid=""
+retry_initial = 1"
+	spawn_lecternd "$B" "$1"
+	wait_lecternd "$1" 100
+	load_lecternd
 }
 
 # ---------------------------------------------------------------- one message
@@ -447,12 +366,9 @@ start_sink "$tmp/cap.out" -d "$tmp/dump/%H%M%S."
 start_lectern "$tmp/cap"
 "$LG" -s "$sock" -m request -f "$tmp/enroll1.json" -n 1 >/dev/null 2>>"$tmp/loadgen.err" ||
     die "enroll failed: $(tail -n 3 "$tmp/loadgen.err")"
-i=0
-while [ -z "$(ls "$tmp/dump")" ]; do
-	i=$((i + 1))
-	[ $i -le 100 ] || die "no invitation reached the sink: $(cat "$tmp/cap/lecternd.log")"
-	sleep 0.1
-done
+dumped() { [ -n "$(ls "$tmp/dump")" ]; }
+retry 100 0.1 dumped ||
+    die "no invitation reached the sink: $(cat "$tmp/cap/lecternd.log")"
 sleep 0.2
 stop_lectern
 stop_sink
@@ -528,9 +444,6 @@ t_end=$(now_ns)
 
 # ---------------------------------------------------------------- report
 
-. "$top/tests/bench/lib.sh"
-mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-
 lr=$(med lectern.rate); ldr=$(med lectern.deliver_rate); sr=$(med source.rate); pr=$(med py.rate)
 lt=$(med lectern.total_s); le=$(med lectern.enroll_s); ld=$(med lectern.deliver_s)
 st=$(med source.secs)
@@ -540,13 +453,10 @@ rss=$(mib "$(med lectern.rss_max_kb)"); hwm=$(mib "$(med lectern.hwm_kb)")
 half=$(awk -v s="$sr" 'BEGIN { if (s != "") printf "%.0f", s * 0.5 }')
 ten=$(awk -v p="$pr" 'BEGIN { if (p != "") printf "%.0f", p * 10 }')
 rs=$(ratio "$lr" "$sr"); rp=$(ratio "$lr" "$pr")
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 
 table="$tmp/table.md"
 {
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`$cmdline\`"
-	echo "($ROUNDS round(s), $(( (t_end - t_start) / 1000000000 )) s) on"
-	echo "\`$(uname -srm)\`, $cpu, $(nproc) CPUs; smtp-sink/smtp-source from \`${pfver:-postfix .deb}\`."
+	table_head "" "; smtp-sink/smtp-source from \`${pfver:-postfix .deb}\`"
 	echo "$(fmt $N) invitations of $(fmt "$SIZE") bytes to \`smtp-sink\` on 127.0.0.1,"
 	echo "lectern with \`max_connections = $CONNS\`, \`tls = none\`. Medians over the rounds; ratio = lectern / reference."
 	echo
@@ -562,30 +472,11 @@ table="$tmp/table.md"
 	echo
 	echo "The smtplib reference sends $(fmt $N_PY) messages per round (its rate is per message; $(fmt "$(med py.size)") bytes each). smtp-source sends the captured invitation (\`-F\`) with \`-s $CONNS -m $(fmt $N) -d\`. Per-round values:"
 	echo
-	for k in lectern.rate lectern.total_s lectern.enroll_s lectern.deliver_s \
-	    lectern.deliver_rate source.rate py.rate py.build lectern.lat_p50_us \
-	    lectern.lat_p99_us lectern.lat_max_us lectern.lat_enroll_max_us \
-	    lectern.status_n lectern.rss_max_kb lectern.hwm_kb; do
-		echo "- \`$k\`: $(all $k)"
-	done
-	[ "$failures" -eq 0 ] || { echo; echo "**$failures step(s) failed; see the run's output.**"; }
+	table_rounds lectern.rate lectern.total_s lectern.enroll_s \
+	    lectern.deliver_s lectern.deliver_rate source.rate py.rate py.build \
+	    lectern.lat_p50_us lectern.lat_p99_us lectern.lat_max_us \
+	    lectern.lat_enroll_max_us lectern.status_n lectern.rss_max_kb \
+	    lectern.hwm_kb
 } >"$table"
-
-echo
-cat "$table"
-
-if [ "$DOC" = 1 ]; then
-	doc=docs/BENCHMARKS.md
-	if [ -f "$doc" ] && grep -q '^<!-- invites:begin -->$' "$doc" &&
-	    grep -q '^<!-- invites:end -->$' "$doc"; then
-		awk -v t="$table" '
-		    /^<!-- invites:begin -->$/ { print; while ((getline l < t) > 0) print l; skip = 1; next }
-		    /^<!-- invites:end -->$/ { skip = 0 }
-		    !skip' "$doc" >"$tmp/doc.md"
-		cat "$tmp/doc.md" >"$doc"
-		note "results written into $doc"
-	else
-		note "$doc has no invites markers; results not written"
-	fi
-fi
+publish invites
 [ "$failures" -eq 0 ]

@@ -17,37 +17,26 @@
 #   BENCH_IDLE=S    seconds of idleness to watch (default 20, quick 5)
 #   BENCH_INVITES=0 skip tests/bench/invites.sh (invitation delivery)
 set -eu
+prog=bench
+. "$(dirname "$0")/lib.sh"
 
-B=${1:-build}
-QUICK=${BENCH_QUICK:-0}
+bench_init "${1:-build}"
 if [ "$QUICK" = 1 ]; then
-	ROUNDS=${ROUNDS:-1}
 	N_RT=5000		# unpipelined round trips
 	N_PIPE=20000		# pipelined round trips
 	N_ADD=500		# durable session.add, unpipelined
 	N_SESSIONS=2000		# sessions loaded in all
 	IDLE=${BENCH_IDLE:-5}
-	DOC=${BENCH_DOC:-0}
 else
-	ROUNDS=${ROUNDS:-3}
 	N_RT=20000
 	N_PIPE=100000
 	N_ADD=2000
 	N_SESSIONS=10000
 	IDLE=${BENCH_IDLE:-20}
-	DOC=${BENCH_DOC:-1}
 fi
 N_PEOPLE=10000
 DEPTH=64
 WARMUP=500
-top=$(pwd)
-case $B in /*) ;; *) B=$top/$B ;; esac
-cmdline="${BENCH_CMD:-make bench}"
-[ "$QUICK" = 1 ] && cmdline="BENCH_QUICK=1 $cmdline"
-[ "$ROUNDS" != 3 ] && [ "$QUICK" != 1 ] && cmdline="ROUNDS=$ROUNDS $cmdline"
-
-die() { echo "bench: $*" >&2; exit 1; }
-note() { printf 'bench: %s\n' "$*" >&2; }
 
 for f in "$B/lecternd" "$B/lectern"; do
 	[ -x "$f" ] || die "$f is not built (run make -j2 all)"
@@ -77,32 +66,14 @@ if ! command -v redis-server >/dev/null 2>&1 ||
 fi
 command -v sqlite3 >/dev/null 2>&1 || die "sqlite3 is missing (make deps)"
 
-tmp=$(mktemp -d /tmp/lectern-bench.XXXXXX)
 lpid=""
 rpid=""
 spid=""
-cleanup() {
-	st=$?
-	trap - EXIT INT TERM
-	if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; fi
-	if [ -n "$lpid" ]; then kill "$lpid" 2>/dev/null || true; wait "$lpid" 2>/dev/null || true; fi
-	if [ -n "$rpid" ]; then kill "$rpid" 2>/dev/null || true; wait "$rpid" 2>/dev/null || true; fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		note "kept $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit $st
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_stop() { reap "$spid" "$lpid" "$rpid"; }
+bench_tmp
 
 LG="$tmp/loadgen"
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -o "$LG" tests/bench/loadgen.c ||
-    die "cannot compile tests/bench/loadgen.c"
-
-now_ns() { date +%s%N; }
+build_tool "$LG" tests/bench/loadgen.c
 
 # ---------------------------------------------------------------- inputs
 
@@ -135,11 +106,7 @@ awk -v n=$N_ADD -v t="$tmp" 'BEGIN {
 # ---------------------------------------------------------------- results
 
 # One line per measurement: KEY ROUND VALUE.
-res="$tmp/results"
-: >"$res"
-failures=0
-put() { echo "$1 $2 $3" >>"$res"; }
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+results_init
 
 # run_lg KEY ROUND ARGS...: a loadgen run; records KEY.rps, KEY.p99 (µs),
 # KEY.secs.
@@ -173,63 +140,19 @@ run_redis() {
 	fi
 }
 
-# Context switches of every thread of PID so far.
-ctxsw() {
-	cat /proc/"$1"/task/*/status 2>/dev/null |
-	    awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }'
-}
-
 # ---------------------------------------------------------------- daemons
 
 note "starting the reference redis-server"
 redis-server --port 0 --unixsocket "$tmp/redis.sock" --save '' \
     --appendonly no --daemonize no --logfile "$tmp/redis.log" &
 rpid=$!
-i=0
-until redis-cli -s "$tmp/redis.sock" ping >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -le 100 ] || die "redis-server did not start: $(cat "$tmp/redis.log")"
-	sleep 0.1
-done
+retry 100 0.1 redis-cli -s "$tmp/redis.sock" ping ||
+    die "redis-server did not start: $(cat "$tmp/redis.log")"
 
 start_lectern() {
-	d=$1
-	mkdir -p "$d/state" "$d/maildir"
-	sock="$d/lectern.sock"
-	cat >"$d/lectern.conf" <<EOF
-[daemon]
-state_dir = $d/state
-database = $d/state/lectern.db
-socket = $sock
-timezone = Europe/Moscow
-log_level = warning
-
-[mail]
-url = maildir:$d/maildir
-from = Lectern Bench <lectern@bench.test>
-domain = bench.test
-EOF
-	# No watchdog, no systemd: an idle daemon must not wake up at all.
-	env -u NOTIFY_SOCKET -u WATCHDOG_USEC -u WATCHDOG_PID -u LISTEN_FDS \
-	    -u LISTEN_PID "$B/lecternd" -f -c "$d/lectern.conf" \
-	    >"$d/lecternd.log" 2>&1 &
-	lpid=$!
-	i=0
-	until "$LG" -s "$sock" -m status -n 1 >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$lpid" 2>/dev/null; then
-			note "lecternd did not start:"
-			cat "$d/lecternd.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-}
-
-stop_lectern() {
-	kill "$lpid" 2>/dev/null || true
-	wait "$lpid" 2>/dev/null || true
-	lpid=""
+	write_conf "$1" "url = maildir:$1/maildir"
+	spawn_lecternd "$B" "$1"
+	wait_lecternd "$1" 100
 }
 
 # ---------------------------------------------------------------- rounds
@@ -275,25 +198,16 @@ while [ $r -le "$ROUNDS" ]; do
 
 	# Memory with everything loaded, then idleness.
 	if [ -r /proc/"$lpid"/status ]; then
-		rss=$(awk '/^VmRSS:/ { print $2 }' /proc/"$lpid"/status)
-		hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/"$lpid"/status)
-		put rss $r "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')"
-		anon=$(awk '/^RssAnon:/ { print $2 }' /proc/"$lpid"/status)
-		file=$(awk '/^RssFile:/ { print $2 }' /proc/"$lpid"/status)
-		put hwm $r "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
-		put rssanon $r "$(awk -v k="$anon" 'BEGIN { printf "%.1f", k / 1024 }')"
-		put rssfile $r "$(awk -v k="$file" 'BEGIN { printf "%.1f", k / 1024 }')"
+		rss=$(kib "$lpid" VmRSS)
+		hwm=$(kib "$lpid" VmHWM)
+		anon=$(kib "$lpid" RssAnon)
+		file=$(kib "$lpid" RssFile)
+		put rss $r "$(mib "$rss")"
+		put hwm $r "$(mib "$hwm")"
+		put rssanon $r "$(mib "$anon")"
+		put rssfile $r "$(mib "$file")"
 		echo "    rss: ${rss} KiB (anon ${anon}, file ${file}; peak ${hwm} KiB)" >&2
-		sleep 1
-		c0=$(ctxsw "$lpid")
-		# In the background so that a signal stops the script at once.
-		sleep "$IDLE" &
-		spid=$!
-		wait $spid
-		spid=""
-		c1=$(ctxsw "$lpid")
-		put idle $r $((c1 - c0))
-		echo "    idle: $((c1 - c0)) context switches in $IDLE s" >&2
+		measure_idle $r
 	else
 		failures=$((failures + 1))
 		note "round $r: lecternd is gone"
@@ -305,21 +219,16 @@ t_end=$(now_ns)
 
 # ---------------------------------------------------------------- report
 
-. "$top/tests/bench/lib.sh"
-
 s1=$(med status1.rps); g1=$(med get1.rps); r1=$(med redis1.rps)
 s1p=$(med status1.p99); g1p=$(med get1.p99); r1p=$(med redis1.p99)
 s64=$(med status64.rps); g64=$(med get64.rps); r64=$(med redis64.rps)
 add=$(med add.rps); sq=$(med sqlite.rps); addp=$(med addpipe.rps)
 imp=$(med import.secs); rss=$(med rss); hwm=$(med hwm); idle=$(med idle)
 ranon=$(med rssanon); rfile=$(med rssfile)
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 
 table="$tmp/table.md"
 {
-	echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`$cmdline\`"
-	echo "($ROUNDS round(s), $(( (t_end - t_start) / 1000000000 )) s) on"
-	echo "\`$(uname -srm)\`, $cpu, $(nproc) CPUs."
+	table_head "" ""
 	echo "Medians over the rounds; ratio = lectern / reference."
 	echo
 	echo "| benchmark | target | lectern | reference | ratio | meets target |"
@@ -338,31 +247,11 @@ table="$tmp/table.md"
 	echo
 	echo "Requests per figure: $(fmt $N_RT) unpipelined, $(fmt $N_PIPE) pipelined, $(fmt $N_ADD) durable \`session.add\`; per-round values:"
 	echo
-	for k in status1.rps get1.rps redis1.rps status1.p99 get1.p99 redis1.p99 \
-	    status64.rps get64.rps redis64.rps add.rps sqlite.rps addpipe.rps \
-	    import.secs rss rssanon rssfile idle; do
-		echo "- \`$k\`: $(all $k)"
-	done
-	[ "$failures" -eq 0 ] || { echo; echo "**$failures step(s) failed; see the run's output.**"; }
+	table_rounds status1.rps get1.rps redis1.rps status1.p99 get1.p99 \
+	    redis1.p99 status64.rps get64.rps redis64.rps add.rps sqlite.rps \
+	    addpipe.rps import.secs rss rssanon rssfile idle
 } >"$table"
-
-echo
-cat "$table"
-
-if [ "$DOC" = 1 ]; then
-	doc=docs/BENCHMARKS.md
-	if [ -f "$doc" ] && grep -q '^<!-- bench:begin -->$' "$doc" &&
-	    grep -q '^<!-- bench:end -->$' "$doc"; then
-		awk -v t="$table" '
-		    /^<!-- bench:begin -->$/ { print; while ((getline l < t) > 0) print l; skip = 1; next }
-		    /^<!-- bench:end -->$/ { skip = 0 }
-		    !skip' "$doc" >"$tmp/doc.md"
-		cat "$tmp/doc.md" >"$doc"
-		note "results written into $doc"
-	else
-		note "$doc has no bench markers; results not written"
-	fi
-fi
+publish bench
 
 # Invitation delivery to postfix's smtp-sink, against smtp-source and
 # Python's smtplib: its own rounds, table and markers (tests/bench/invites.sh).

@@ -89,6 +89,32 @@ def merge_config(base, overrides):
     return merged
 
 
+def wait_until(pred, timeout, what, poll=0.05):
+    """Call pred every poll seconds until it returns something true, and
+    return that; fail after timeout seconds, naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(poll)
+
+
+def shut_down(daemon, smtp=None, timeout=STOP_TIMEOUT):
+    """A test's own daemon stopped and its directory removed, then its SMTP
+    server stopped; either may be None."""
+    try:
+        if daemon is not None:
+            if daemon.alive():
+                daemon.stop(timeout=timeout)
+            daemon.cleanup()
+    finally:
+        if smtp is not None:
+            smtp.stop()
+
+
 def connect_unix(path, timeout=5.0):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -492,6 +518,33 @@ class DaemonCase(unittest.TestCase):
         self.assertTrue(err["message"], err)
         if field is not None:
             self.assertEqual(err.get("field"), field, msg or err)
+
+
+class CliCase(DaemonCase):
+    """DaemonCase for tests of the lectern binary: a protocol client in
+    self.c, and lectern runs that must succeed."""
+
+    def setUp(self):
+        super().setUp()
+        require_binaries(LECTERN)
+        self.c = self.client()
+
+    def tearDown(self):
+        self.c.close()
+
+    def run_ok(self, *args, **kw):
+        """lectern ARGS..., which must exit 0; its stdout."""
+        rc, out, err = self.daemon.cli(*args, **kw)
+        self.assertEqual(rc, 0, f"lectern {' '.join(map(str, args))} -> {rc}\n{out}\n{err}")
+        return out
+
+    def run_json(self, *args):
+        """lectern --json ARGS..., which must exit 0; its output decoded."""
+        out = self.run_ok("--json", *args)
+        try:
+            return json.loads(out)
+        except ValueError:
+            self.fail(f"--json output is not JSON: {out[:500]!r}")
 
 
 _counter = [0]

@@ -1,13 +1,12 @@
 """The real lectern binary against the real lecternd: each noun and verb,
 its output, --json, --help and the exit statuses 0/1/2/69."""
-import json
 import os
 import re
 import socket
 import tempfile
 import unittest
 
-from harness import DaemonCase, cli, unique, LECTERN, require_binaries
+from harness import CliCase, cli, unique, LECTERN, require_binaries
 
 HELP_COMMANDS = [
     [], ["status"], ["person", "add"], ["person", "update"], ["person", "rm"],
@@ -19,27 +18,7 @@ HELP_COMMANDS = [
 ]
 
 
-class Cli(DaemonCase):
-    def setUp(self):
-        super().setUp()
-        require_binaries(LECTERN)
-        self.c = self.client()
-
-    def tearDown(self):
-        self.c.close()
-
-    def run_ok(self, *args, **kw):
-        rc, out, err = self.daemon.cli(*args, **kw)
-        self.assertEqual(rc, 0, f"lectern {' '.join(map(str, args))} -> {rc}\n{out}\n{err}")
-        return out
-
-    def run_json(self, *args):
-        out = self.run_ok("--json", *args)
-        try:
-            return json.loads(out)
-        except ValueError:
-            self.fail(f"--json output is not JSON: {out[:500]!r}")
-
+class Cli(CliCase):
     def add_person(self, name=None, org=None):
         e = unique("cli") + "@school.example"
         args = ["person", "add", "--name", name or "Teacher " + e, "--email", e]

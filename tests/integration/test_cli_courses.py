@@ -3,34 +3,13 @@ update, cancel, enrolment with a waiting list), repeating sessions
 (ls --expand across a DST change, one occurrence moved or cancelled),
 the reminder schedule in session show, status, and --json everywhere."""
 import datetime
-import json
 import re
 import unittest
 
-from harness import DaemonCase, cli, unique, LECTERN, require_binaries
+from harness import CliCase, cli, unique, LECTERN, require_binaries
 
 
-class CliCourses(DaemonCase):
-    def setUp(self):
-        super().setUp()
-        require_binaries(LECTERN)
-        self.c = self.client()
-
-    def tearDown(self):
-        self.c.close()
-
-    def run_ok(self, *args, **kw):
-        rc, out, err = self.daemon.cli(*args, **kw)
-        self.assertEqual(rc, 0, f"lectern {' '.join(map(str, args))} -> {rc}\n{out}\n{err}")
-        return out
-
-    def run_json(self, *args):
-        out = self.run_ok("--json", *args)
-        try:
-            return json.loads(out)
-        except ValueError:
-            self.fail(f"--json output is not JSON: {out[:500]!r}")
-
+class CliCourses(CliCase):
     def add_person(self, name):
         e = unique("crs") + "@school.example"
         return self.c.ok("person.add", {"name": name, "email": e})

@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Daemon, SmtpServer, _Handler, unique
+from harness import Daemon, SmtpServer, _Handler, shut_down, unique, wait_until
 import mailcheck
 
 FROM_ADDR = "lectern@lectern.test"
@@ -66,17 +66,6 @@ class FaultSmtp(SmtpServer):
                                       ident="lectern-test-smtp")
 
 
-def wait_until(pred, timeout, what, poll=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(poll)
-
-
 class FaultCase(unittest.TestCase):
     mail = {"retry_initial": "1s", "retry_max": "2s", "max_connections": "2"}
 
@@ -97,10 +86,7 @@ class FaultCase(unittest.TestCase):
 
     def tearDown(self):
         try:
-            if self.daemon is not None:
-                if self.daemon.alive():
-                    self.daemon.stop(timeout=15)
-                self.daemon.cleanup()
+            shut_down(self.daemon, timeout=15)
         finally:
             try:
                 self.smtp.stop()

@@ -17,24 +17,13 @@ import tempfile
 import time
 import unittest
 
-from harness import LECTERND, Daemon, SmtpServer, unique
+from harness import LECTERND, Daemon, SmtpServer, shut_down, unique, wait_until
 
 FROM = "Lectern Test <lectern@lectern.test>"
 RSS_LIMIT_KIB = 16 * 1024
 N_PEOPLE = 10000
 N_SESSIONS = 10000
 DEPTH = 100
-
-
-def wait_until(pred, timeout, what, poll=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(poll)
 
 
 def curl_mapped(pid):
@@ -63,13 +52,8 @@ class CurlCase(unittest.TestCase):
 
     def tearDown(self):
         try:
-            if self.daemon is not None:
-                if self.daemon.alive():
-                    self.daemon.stop(timeout=10)
-                self.daemon.cleanup()
+            shut_down(self.daemon, self.smtp, timeout=10)
         finally:
-            if self.smtp is not None:
-                self.smtp.stop()
             if self.libdir is not None:
                 shutil.rmtree(self.libdir, ignore_errors=True)
 

@@ -22,7 +22,7 @@ import sqlite3
 import time
 import unittest
 
-from harness import Daemon, SmtpServer, unique
+from harness import Daemon, SmtpServer, shut_down, unique, wait_until
 
 FROM_ADDR = "lectern@lectern.test"
 LATE = 1.5        # a reminder arrives at most this long after its due time
@@ -40,17 +40,6 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def wait_until(pred, timeout, what, poll=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(poll)
-
-
 class ReminderCase(unittest.TestCase):
     """A fresh SMTP server and a fresh test-clock daemon per test."""
     smtp_delivery = True
@@ -62,14 +51,7 @@ class ReminderCase(unittest.TestCase):
         self._parsed = []      # (Received, message) for every message seen
 
     def tearDown(self):
-        try:
-            if self.daemon is not None:
-                if self.daemon.alive():
-                    self.daemon.stop(timeout=15)
-                self.daemon.cleanup()
-        finally:
-            if self.smtp is not None:
-                self.smtp.stop()
+        shut_down(self.daemon, self.smtp, timeout=15)
 
     # -- daemon and clock --------------------------------------------------
     def start_daemon(self, at):
@@ -117,6 +99,17 @@ class ReminderCase(unittest.TestCase):
 
     def enroll(self, sid, people):
         return self.ok("enroll", {"session": sid, "people": [p["id"] for p in people]})
+
+    def one_enrolled(self, start, reminders, lead):
+        """Start the daemon LEAD seconds before START (epoch) with one person
+        enrolled in a session at START with REMINDERS, the invitation
+        delivered: (daemon, person, session)."""
+        d = self.start_daemon(start - lead)
+        p = self.person()
+        s = self.session(iso(start), reminders)
+        self.enroll(s["id"], [p])
+        self.wait_delivered()
+        return d, p, s
 
     def schedule(self, sid):
         return self.ok("session.get", {"id": sid})["reminder_schedule"]
@@ -234,6 +227,13 @@ class TestOffsets(ReminderCase):
         rows = self.outbox_reminders(s["id"])
         self.assertEqual(len(rows), 3, rows)
         self.assertTrue(all(r["state"] == "sent" and r["to"] == p["email"] for r in rows), rows)
+        # status counts the fan-outs and how late each reached the outbox
+        # (never before its due time).
+        st = self.ok("status")["reminders"]
+        self.assertEqual(st["fired"], 3, st)
+        self.assertEqual(st["handoff_ms"]["n"], 3, st)
+        self.assertGreaterEqual(st["handoff_ms"]["p50"], 0, st)
+        self.assertLessEqual(st["handoff_ms"]["p50"], st["handoff_ms"]["max"], st)
 
 
 class TestReschedule(ReminderCase):
@@ -348,11 +348,7 @@ class TestDst(ReminderCase):
 class TestOutboxExpiry(ReminderCase):
     def test_undelivered_reminder_expires_at_start(self):
         S = ep("2027-06-21T12:00Z")
-        self.start_daemon(S - 3600)
-        p = self.person()
-        s = self.session(iso(S), [10])
-        self.enroll(s["id"], [p])
-        self.wait_delivered()
+        _, _, s = self.one_enrolled(S, [10], 3600)
         # The server defers every message from now on.
         self.smtp.data_reply = "451 4.3.0 try again later"
         self.at(S - 600 + 1)
@@ -374,11 +370,7 @@ class TestOutboxExpiry(ReminderCase):
 
     def test_undelivered_reminder_expires_over_restart(self):
         S = ep("2027-06-22T12:00Z")
-        d = self.start_daemon(S - 3600)
-        p = self.person()
-        s = self.session(iso(S), [10])
-        self.enroll(s["id"], [p])
-        self.wait_delivered()
+        d, _, s = self.one_enrolled(S, [10], 3600)
         self.smtp.data_reply = "451 4.3.0 try again later"
         self.at(S - 600 + 1)
         wait_until(lambda: any(r["attempts"] >= 1 for r in self.outbox_reminders(s["id"])),
@@ -455,11 +447,7 @@ class TestClockSteps(ReminderCase):
 class TestRestart(ReminderCase):
     def test_due_while_stopped_sent_at_startup_once(self):
         S = ep("2027-07-01T10:00Z")
-        d = self.start_daemon(S - 2 * 3600)
-        p = self.person()
-        s = self.session(iso(S), [60])
-        self.enroll(s["id"], [p])
-        self.wait_delivered()
+        d, p, s = self.one_enrolled(S, [60], 2 * 3600)
         d.stop()
         self.at(S - 1800)          # past the due time, before the start
         t0 = time.time()
@@ -479,11 +467,7 @@ class TestRestart(ReminderCase):
 
     def test_start_passed_while_stopped_expires(self):
         S = ep("2027-07-02T10:00Z")
-        d = self.start_daemon(S - 2 * 3600)
-        p = self.person()
-        s = self.session(iso(S), [60])
-        self.enroll(s["id"], [p])
-        self.wait_delivered()
+        d, _, s = self.one_enrolled(S, [60], 2 * 3600)
         d.stop()
         self.at(S + 60)            # past the start
         d.start()

@@ -28,6 +28,7 @@
 
 #include "../../daemon/store.c"
 #include "../../daemon/delivery.c"
+#include "testlib.h"
 
 #define TEST_PYTHON	"/usr/bin/python3"
 
@@ -237,19 +238,28 @@ test_add(const char *rcpt, const char *msg, size_t len, int64_t expires)
 	char			 err[256], mid[64];
 	int64_t			 id = 0;
 
-	memset(&m, 0, sizeof m);
 	snprintf(mid, sizeof mid, "%s.id@lectern.test", rcpt);
-	m.recipient = rcpt;
-	m.kind = "invite";
-	m.message_id = mid;
-	m.message = msg;
-	m.len = len;
+	testlib_outbox_new(&m, rcpt, "invite", mid, msg, len);
 	m.next_attempt = (int64_t)time(NULL);
 	m.expires = expires;
 	if (store_outbox_add(&m, m.next_attempt, &id, err, sizeof err) !=
 	    LECTERN_OK)
 		fail_msg("store_outbox_add: %s", err);
 	return id;
+}
+
+/* A reminder to later@x.test, due an hour after now. */
+static void
+test_add_later(int64_t now)
+{
+	struct store_outbox_new	 m;
+	char			 err[256];
+	int64_t			 id;
+
+	testlib_outbox_new(&m, "later@x.test", "reminder", "later", "L\r\n", 3);
+	m.next_attempt = now + 3600;
+	assert_int_equal(store_outbox_add(&m, now, &id, err, sizeof err),
+	    LECTERN_OK);
 }
 
 static int64_t
@@ -492,9 +502,7 @@ test_smtp_basic(void **state)
 static void
 test_smtp_lazy(void **state)
 {
-	struct store_outbox_new	 m;
-	char			 err[256];
-	int64_t			 id, now = (int64_t)time(NULL);
+	int64_t	 now = (int64_t)time(NULL);
 
 	(void)state;
 	test_srv_start(&test_s, NULL);
@@ -505,15 +513,7 @@ test_smtp_lazy(void **state)
 	assert_null(delivery_wbase);
 	assert_null(delivery_multi);
 	delivery_set_config(&test_cfg);
-	memset(&m, 0, sizeof m);
-	m.recipient = "later@x.test";
-	m.kind = "reminder";
-	m.message_id = "later";
-	m.message = "L\r\n";
-	m.len = 3;
-	m.next_attempt = now + 3600;
-	assert_int_equal(store_outbox_add(&m, now, &id, err, sizeof err),
-	    LECTERN_OK);
+	test_add_later(now);
 	delivery_kick();
 	test_run(test_never, 0.2);
 	assert_true(evtimer_pending(delivery_work_ev, NULL));
@@ -934,9 +934,6 @@ test_timer(void **state)
 	char	 path[256];
 	json_t	*st;
 	int64_t	 now = (int64_t)time(NULL);
-	struct store_outbox_new	 m;
-	char	 err[256];
-	int64_t	 id;
 
 	(void)state;
 	snprintf(test_mddir, sizeof test_mddir, "/tmp/lectern-md-XXXXXX");
@@ -947,15 +944,7 @@ test_timer(void **state)
 	test_run(test_drained, 0.1);
 	assert_false(evtimer_pending(delivery_work_ev, NULL));
 
-	memset(&m, 0, sizeof m);
-	m.recipient = "later@x.test";
-	m.kind = "reminder";
-	m.message_id = "later";
-	m.message = "L\r\n";
-	m.len = 3;
-	m.next_attempt = now + 3600;
-	assert_int_equal(store_outbox_add(&m, now, &id, err, sizeof err),
-	    LECTERN_OK);
+	test_add_later(now);
 	delivery_kick();
 	test_run(test_drained, 0.1);
 	assert_true(evtimer_pending(delivery_work_ev, NULL));

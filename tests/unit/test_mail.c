@@ -873,6 +873,18 @@ test_prep_matrix(void **state)
 	mail_prep_free(NULL);
 }
 
+/* Two renderings, their blotted copies and their Message-IDs freed. */
+static void
+test_free_both(char *a, char *b, char *ba, char *bb, char *ida, char *idb)
+{
+	free(a);
+	free(b);
+	free(ba);
+	free(bb);
+	free(ida);
+	free(idb);
+}
+
 /*
  * Two recipients of one prepared message: the same octets but for what
  * is theirs (To, the greeting, ATTENDEE; and the Message-ID). ASCII
@@ -922,12 +934,7 @@ test_prep_two(void **state)
 			memcpy(s, who[1][i], strlen(who[1][i]));
 	}
 	assert_string_equal(ba, bb);
-	free(a);
-	free(b);
-	free(ba);
-	free(bb);
-	free(ida);
-	free(idb);
+	test_free_both(a, b, ba, bb, ida, idb);
 	mail_prep_free(p);
 	test_msg_free(&t);
 }
@@ -1008,12 +1015,7 @@ test_prep_same(struct mail_prep *p, const struct test_msg *t)
 	ba = test_blot(a, alen, ida);
 	bb = test_blot(b, blen, idb);
 	assert_string_equal(ba, bb);
-	free(a);
-	free(b);
-	free(ba);
-	free(bb);
-	free(ida);
-	free(idb);
+	test_free_both(a, b, ba, bb, ida, idb);
 }
 
 /*

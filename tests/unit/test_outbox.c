@@ -15,27 +15,7 @@
 #include <string.h>
 
 #include "../../daemon/store.c"
-
-static int
-test_outbox_setup(void **state)
-{
-	char	 err[256];
-
-	(void)state;
-	if (store_open(":memory:", err, sizeof err) != 0) {
-		fprintf(stderr, "store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-test_outbox_teardown(void **state)
-{
-	(void)state;
-	store_close();
-	return 0;
-}
+#include "testlib.h"
 
 static int64_t
 test_outbox_int(const char *sql)
@@ -54,13 +34,8 @@ test_outbox_add(const char *rcpt, const char *kind, const char *msg,
 	char			 err[256], mid[64];
 	int64_t			 id = 0;
 
-	memset(&m, 0, sizeof m);
 	snprintf(mid, sizeof mid, "m-%s", rcpt);
-	m.recipient = rcpt;
-	m.kind = kind;
-	m.message_id = mid;
-	m.message = msg;
-	m.len = len;
+	testlib_outbox_new(&m, rcpt, kind, mid, msg, len);
 	m.next_attempt = next;
 	m.expires = expires;
 	if (store_outbox_add(&m, 100, &id, err, sizeof err) != LECTERN_OK)
@@ -147,12 +122,7 @@ test_outbox_add_due(void **state)
 		struct store_outbox_new	 m;
 		int64_t			 id;
 
-		memset(&m, 0, sizeof m);
-		m.recipient = "e@x.test";
-		m.kind = "spam";
-		m.message_id = "e";
-		m.message = "E";
-		m.len = 1;
+		testlib_outbox_new(&m, "e@x.test", "spam", "e", "E", 1);
 		assert_int_equal(store_outbox_add(&m, 1, &id, err, sizeof err),
 		    LECTERN_E_CONFLICT);
 	}
@@ -317,13 +287,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_outbox_add_due,
-		    test_outbox_setup, test_outbox_teardown),
+		    testlib_store_setup, testlib_store_teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_outcomes,
-		    test_outbox_setup, test_outbox_teardown),
+		    testlib_store_setup, testlib_store_teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_rollback,
-		    test_outbox_setup, test_outbox_teardown),
+		    testlib_store_setup, testlib_store_teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_session_people,
-		    test_outbox_setup, test_outbox_teardown),
+		    testlib_store_setup, testlib_store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,28 +16,22 @@
 
 #include "../../daemon/store.c"
 #include "../../daemon/remind.c"
+#include "testlib.h"
 
 #define T0	1800000000LL	/* 2027-01-15T08:00:00Z */
 
-static int
-test_setup(void **state)
+/* s: the one-hour UTC webinar "T" at start, its local time in local. */
+static void
+test_fill(struct store_session *s, int64_t start, char *local, size_t size)
 {
-	char	 err[256];
-
-	(void)state;
-	if (store_open(":memory:", err, sizeof err) != 0) {
-		fprintf(stderr, "store_open: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-test_teardown(void **state)
-{
-	(void)state;
-	store_close();
-	return 0;
+	memset(s, 0, sizeof *s);
+	s->kind = "webinar";
+	s->title = "T";
+	s->tz = "UTC";
+	tz_format_local(start, "UTC", "%Y-%m-%dT%H:%M:%S", local, size);
+	s->start_local = local;
+	s->start_utc = start;
+	s->duration = 60;
 }
 
 /* A session starting at start with reminders (JSON minutes). */
@@ -48,15 +42,7 @@ test_session(int64_t start, const char *reminders, const char *rrule)
 	char			 local[32], err[256];
 	int64_t			 id = 0;
 
-	memset(&s, 0, sizeof s);
-	s.kind = "webinar";
-	s.title = "T";
-	s.tz = "UTC";
-	tz_format_local(start, "UTC", "%Y-%m-%dT%H:%M:%S", local,
-	    sizeof local);
-	s.start_local = local;
-	s.start_utc = start;
-	s.duration = 60;
+	test_fill(&s, start, local, sizeof local);
 	s.reminders = reminders;
 	s.rrule = rrule;
 	assert_int_equal(store_session_add(&s, "r", "x.test", T0, &id, err,
@@ -73,15 +59,7 @@ test_move(int64_t id, int64_t start)
 
 	assert_int_equal(store_session_get(id, 0, &cur, err, sizeof err),
 	    LECTERN_OK);
-	memset(&s, 0, sizeof s);
-	s.kind = "webinar";
-	s.title = "T";
-	s.tz = "UTC";
-	tz_format_local(start, "UTC", "%Y-%m-%dT%H:%M:%S", local,
-	    sizeof local);
-	s.start_local = local;
-	s.start_utc = start;
-	s.duration = 60;
+	test_fill(&s, start, local, sizeof local);
 	s.reminders = json_dumps(json_object_get(cur, "reminders"), 0);
 	assert_int_equal(store_session_update(id, &s, 1, T0, err, sizeof err),
 	    LECTERN_OK);
@@ -247,16 +225,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_created, test_setup,
-		    test_teardown),
-		cmocka_unit_test_setup_teardown(test_moved, test_setup,
-		    test_teardown),
-		cmocka_unit_test_setup_teardown(test_late, test_setup,
-		    test_teardown),
-		cmocka_unit_test_setup_teardown(test_cancelled, test_setup,
-		    test_teardown),
-		cmocka_unit_test_setup_teardown(test_series, test_setup,
-		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_created,
+		    testlib_store_setup, testlib_store_teardown),
+		cmocka_unit_test_setup_teardown(test_moved,
+		    testlib_store_setup, testlib_store_teardown),
+		cmocka_unit_test_setup_teardown(test_late,
+		    testlib_store_setup, testlib_store_teardown),
+		cmocka_unit_test_setup_teardown(test_cancelled,
+		    testlib_store_setup, testlib_store_teardown),
+		cmocka_unit_test_setup_teardown(test_series,
+		    testlib_store_setup, testlib_store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

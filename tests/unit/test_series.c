@@ -118,6 +118,14 @@ test_bad(void **state)
 	assert_non_null(strstr(err, "start"));
 }
 
+/* The string member key of the i-th occurrence in occ. */
+static const char *
+occ_str(json_t *occ, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(occ, i),
+	    key));
+}
+
 /* Overrides move one occurrence and cancel another. */
 static void
 test_occurrences(void **state)
@@ -147,20 +155,15 @@ test_occurrences(void **state)
 	    utc(2027, 5, 1, 0, 0), err, sizeof err);
 	assert_non_null(occ);
 	assert_int_equal(json_array_size(occ), 3);
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 0), "title")), "Series");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 1), "title")), "Moved");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 1), "start")), "2027-03-25T15:00:00Z");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 1), "end")), "2027-03-25T16:00:00Z");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 1), "local_start")), "2027-03-25T16:00:00");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 1), "occurrence")), "2027-03-24T14:00:00Z");
-	assert_string_equal(json_string_value(json_object_get(
-	    json_array_get(occ, 2), "status")), "cancelled");
+	assert_string_equal(occ_str(occ, 0, "title"), "Series");
+	assert_string_equal(occ_str(occ, 1, "title"), "Moved");
+	assert_string_equal(occ_str(occ, 1, "start"), "2027-03-25T15:00:00Z");
+	assert_string_equal(occ_str(occ, 1, "end"), "2027-03-25T16:00:00Z");
+	assert_string_equal(occ_str(occ, 1, "local_start"),
+	    "2027-03-25T16:00:00");
+	assert_string_equal(occ_str(occ, 1, "occurrence"),
+	    "2027-03-24T14:00:00Z");
+	assert_string_equal(occ_str(occ, 2, "status"), "cancelled");
 	assert_int_equal(json_integer_value(json_object_get(
 	    json_array_get(occ, 2), "sequence")), 3);
 	json_decref(occ);

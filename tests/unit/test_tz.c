@@ -799,6 +799,16 @@ put_file(const char *name, const void *data, size_t len)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* Make the zone name a symbolic link to target. */
+static void
+put_link(const char *name, const char *target)
+{
+	char	 path[512];
+
+	snprintf(path, sizeof path, "%s/%s", tzdir, name);
+	assert_int_equal(symlink(target, path), 0);
+}
+
 static unsigned char *
 read_file(const char *path, size_t *len)
 {
@@ -1021,47 +1031,27 @@ test_hostile_files(void **state)
 	memset(f.b + v1len + 20, 0xff, 24);
 	expect_invalid("Bad/AllHuge2", f.b, f.len);
 
-	/* Contents out of range. */
-	d = zbase;
-	d.ntypes = 0;
-	d.ntrans = 0;
-	expect_zdef_invalid("Bad/NoTypes", &d);
-	d = zbase;
-	d.nchars = 0;
-	expect_zdef_invalid("Bad/NoChars", &d);
-	d = zbase;
-	d.idx[1] = 3;
-	expect_zdef_invalid("Bad/Index", &d);
-	d = zbase;
-	d.idx[1] = 255;
-	expect_zdef_invalid("Bad/Index255", &d);
-	d = zbase;
-	d.abbr[2] = 13;
-	expect_zdef_invalid("Bad/Abbr", &d);
-	d = zbase;
-	d.abbr[2] = 200;
-	expect_zdef_invalid("Bad/Abbr200", &d);
-	d = zbase;
-	d.nchars = 12;			/* "CEST" without its NUL */
-	expect_zdef_invalid("Bad/AbbrNul", &d);
-	d = zbase;
-	d.isdst[1] = 2;
-	expect_zdef_invalid("Bad/Isdst", &d);
-	d = zbase;
-	d.off[1] = INT32_MIN;
-	expect_zdef_invalid("Bad/OffMin", &d);
-	d = zbase;
-	d.off[2] = INT32_MAX;
-	expect_zdef_invalid("Bad/OffMax", &d);
-	d = zbase;
-	d.trans[2] = d.trans[1];
-	expect_zdef_invalid("Bad/Order", &d);
-	d = zbase;
-	d.trans[0] = INT64_MIN;
-	expect_zdef_invalid("Bad/TimeMin", &d);
-	d = zbase;
-	d.trans[2] = INT64_MAX;
-	expect_zdef_invalid("Bad/TimeMax", &d);
+	/* Contents out of range: zbase with one change, refused. */
+#define TEST_ZDEF_REFUSED(name, change) do {				\
+	d = zbase;							\
+	change;								\
+	expect_zdef_invalid(name, &d);					\
+} while (0)
+	TEST_ZDEF_REFUSED("Bad/NoTypes", (d.ntypes = 0, d.ntrans = 0));
+	TEST_ZDEF_REFUSED("Bad/NoChars", d.nchars = 0);
+	TEST_ZDEF_REFUSED("Bad/Index", d.idx[1] = 3);
+	TEST_ZDEF_REFUSED("Bad/Index255", d.idx[1] = 255);
+	TEST_ZDEF_REFUSED("Bad/Abbr", d.abbr[2] = 13);
+	TEST_ZDEF_REFUSED("Bad/Abbr200", d.abbr[2] = 200);
+	/* "CEST" without its NUL. */
+	TEST_ZDEF_REFUSED("Bad/AbbrNul", d.nchars = 12);
+	TEST_ZDEF_REFUSED("Bad/Isdst", d.isdst[1] = 2);
+	TEST_ZDEF_REFUSED("Bad/OffMin", d.off[1] = INT32_MIN);
+	TEST_ZDEF_REFUSED("Bad/OffMax", d.off[2] = INT32_MAX);
+	TEST_ZDEF_REFUSED("Bad/Order", d.trans[2] = d.trans[1]);
+	TEST_ZDEF_REFUSED("Bad/TimeMin", d.trans[0] = INT64_MIN);
+	TEST_ZDEF_REFUSED("Bad/TimeMax", d.trans[2] = INT64_MAX);
+#undef TEST_ZDEF_REFUSED
 	d = zbase;
 	d.nleaps = 2;
 	d.leap_at[0] = 100000000;
@@ -1119,28 +1109,22 @@ test_hostile_files(void **state)
 	snprintf(path, sizeof path, "%s/Bad/Dir", tzdir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_false(tz_valid("Bad/Dir"));
-	snprintf(path, sizeof path, "%s/Bad/Loop1", tzdir);
-	assert_int_equal(symlink("Loop2", path), 0);
-	snprintf(path, sizeof path, "%s/Bad/Loop2", tzdir);
-	assert_int_equal(symlink("Loop1", path), 0);
+	put_link("Bad/Loop1", "Loop2");
+	put_link("Bad/Loop2", "Loop1");
 	assert_false(tz_valid("Bad/Loop1"));
 	assert_false(tz_valid("Bad/Loop2"));
-	snprintf(path, sizeof path, "%s/Bad/Self", tzdir);
-	assert_int_equal(symlink("Self", path), 0);
+	put_link("Bad/Self", "Self");
 	assert_false(tz_valid("Bad/Self"));
-	snprintf(path, sizeof path, "%s/Bad/Dangling", tzdir);
-	assert_int_equal(symlink("Nowhere", path), 0);
+	put_link("Bad/Dangling", "Nowhere");
 	assert_false(tz_valid("Bad/Dangling"));
 	snprintf(path, sizeof path, "%s/Bad/Fifo", tzdir);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_false(tz_valid("Bad/Fifo"));	/* and does not block */
 	assert_int_equal(stat("/dev/null", &st), 0);
-	snprintf(path, sizeof path, "%s/Bad/Null", tzdir);
-	assert_int_equal(symlink("/dev/null", path), 0);
+	put_link("Bad/Null", "/dev/null");
 	assert_false(tz_valid("Bad/Null"));
 	/* A symbolic link to a good file is good. */
-	snprintf(path, sizeof path, "%s/Good/Link", tzdir);
-	assert_int_equal(symlink("Berlin", path), 0);
+	put_link("Good/Link", "Berlin");
 	assert_true(tz_valid("Good/Link"));
 
 	/* UTC needs no file, whatever TZDIR holds. */
