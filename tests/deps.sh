@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libcurl4-openssl-dev libical-dev libsqlite3-dev libjansson-dev
 libinih-dev libsystemd-dev libcsv-dev libcmocka-dev tzdata sqlite3
 python3 python3-aiosmtpd python3-icalendar faketime util-linux passwd
-systemd curl libgmime-3.0-dev"
+systemd curl libgmime-3.0-dev gir1.2-ical-3.0 python3-gi"
 missing=""
 # Mozilla's ical.js (Thunderbird's calendar engine) for the invitation
 # tests, from the npm registry, when node and npm are there.  Best effort:

@@ -74,7 +74,6 @@ class GreetingAndStatus(CommandsBase):
         self.assertEqual(st2["groups"], st["groups"] + 1)
         self.assertEqual(st2["courses"], st["courses"])
 
-    @unittest.skip("reminder jobs arrive with issue 4 (reminders)")
     def test_status_next_due_after_session(self):
         # an enrolled person and a reminder a day before a future start: a job is due
         s = self.session(start="2027-06-01T10:00", reminders=[1440])
