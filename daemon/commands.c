@@ -3251,7 +3251,14 @@ commands_execute(const char *line, size_t len,
 	if ((code = commands_check_args(e, req.args, &ctx)) != LECTERN_OK)
 		goto refused;
 	if (!e->write) {
+		if ((code = store_begin_read()) != LECTERN_OK) {
+			commands_error(&ctx, code, NULL, "cannot read the "
+			    "database");
+			goto reply;
+		}
 		code = e->fn(&ctx, req.args, &result);
+		if (store_commit() != LECTERN_OK)
+			store_rollback();
 		goto reply;
 	}
 

@@ -28,6 +28,8 @@ void store_close(void);
 
 /* Transactions: one per command. A busy database gives LECTERN_E_BUSY. */
 enum lectern_error store_begin(void);
+/* A read-only transaction (one snapshot, one read lock); store_commit. */
+enum lectern_error store_begin_read(void);
 enum lectern_error store_commit(void);
 /*
  * A transaction whose commit survives a crash of the daemon but is not
