@@ -970,6 +970,18 @@ store_one(int query, int64_t id, json_t *(*row)(sqlite3_stmt *),
 	return LECTERN_OK;
 }
 
+/* The rows of query bound to id, as a new array. */
+static enum lectern_error
+store_rows_of(int query, int64_t id, json_t *(*row)(sqlite3_stmt *),
+    json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(query, err, errlen, "i", id)) == NULL)
+		return LECTERN_E_INTERNAL;
+	return store_rows(st, row, out, err, errlen);
+}
+
 /* Set o's key to the rows of query (bound to id), as an array. */
 static enum lectern_error
 store_children(json_t *o, const char *key, int query, int64_t id,
@@ -2575,12 +2587,8 @@ enum lectern_error
 store_remind_list(int64_t session_id, json_t **out, char *err,
     size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_bind(STORE_Q_R_LIST, err, errlen, "i", session_id)) ==
-	    NULL)
-		return LECTERN_E_INTERNAL;
-	return store_rows(st, store_remind_row, out, err, errlen);
+	return store_rows_of(STORE_Q_R_LIST, session_id, store_remind_row, out,
+	    err, errlen);
 }
 
 /* Courses. */
@@ -2760,12 +2768,8 @@ enum lectern_error
 store_occurrence_list(int64_t session_id, json_t **out, char *err,
     size_t errlen)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = store_bind(STORE_Q_X_LIST, err, errlen, "i", session_id)) ==
-	    NULL)
-		return LECTERN_E_INTERNAL;
-	return store_rows(st, store_occurrence_row, out, err, errlen);
+	return store_rows_of(STORE_Q_X_LIST, session_id, store_occurrence_row,
+	    out, err, errlen);
 }
 
 enum lectern_error
