@@ -1792,8 +1792,12 @@ store_session_cancel(int64_t id, const char *reason, int64_t now, char *err,
 	return LECTERN_OK;
 }
 
+/*
+ * The columns every enrollment row starts with (session and course alike):
+ * person, name, email, organization, state, position.
+ */
 static json_t *
-store_enrollment_row(sqlite3_stmt *st)
+store_enrollment_head(sqlite3_stmt *st)
 {
 	json_t	*o;
 
@@ -1805,6 +1809,14 @@ store_enrollment_row(sqlite3_stmt *st)
 	store_set(o, "organization", store_json_text(st, 3));
 	store_set(o, "state", store_json_text(st, 4));
 	store_set(o, "position", store_json_int(st, 5));
+	return o;
+}
+
+static json_t *
+store_enrollment_row(sqlite3_stmt *st)
+{
+	json_t	*o = store_enrollment_head(st);
+
 	store_set(o, "rsvp", store_json_text(st, 6));
 	store_set(o, "attendance", store_json_text(st, 7));
 	store_set(o, "created", store_json_time(st, 8));
@@ -2625,16 +2637,8 @@ store_course_json(sqlite3_stmt *st)
 static json_t *
 store_course_enrollment_row(sqlite3_stmt *st)
 {
-	json_t	*o;
+	json_t	*o = store_enrollment_head(st);
 
-	if ((o = json_object()) == NULL)
-		log_fatal("store: out of memory");
-	store_set(o, "person", store_json_int(st, 0));
-	store_set(o, "name", store_json_text(st, 1));
-	store_set(o, "email", store_json_text(st, 2));
-	store_set(o, "organization", store_json_text(st, 3));
-	store_set(o, "state", store_json_text(st, 4));
-	store_set(o, "position", store_json_int(st, 5));
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
 		store_set(o, "completed", store_json_time(st, 6));
 	store_set(o, "created", store_json_time(st, 8));

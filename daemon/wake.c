@@ -29,7 +29,6 @@ static wake_cb		 wake_cbs[WAKE_NCLIENTS];
 static int64_t		 wake_due[WAKE_NCLIENTS];
 static int64_t		 wake_armed;	/* what the timerfd is set to */
 static int		 wake_in_run;	/* inside wake_run: arm once, after */
-static uint64_t		 wake_nfired, wake_nsteps;
 
 int64_t
 wake_next(void)
@@ -101,22 +100,12 @@ wake_fd_cb(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &n, sizeof n) == -1) {
 		if (errno == ECANCELED) {
 			/* The clock was set: anything may be due now. */
-			wake_nsteps++;
 			log_info("wake: the system clock was set; "
 			    "checking what is due");
 		} else if (errno != EAGAIN && errno != EINTR) {
 			log_warn("wake: read timerfd: %s", strerror(errno));
 		}
 	}
-	wake_nfired++;
-	wake_run();
-}
-
-/* The test clock moved: behave as for a step of the system's clock. */
-static void
-wake_stepped(void)
-{
-	wake_nsteps++;
 	wake_run();
 }
 
@@ -135,7 +124,7 @@ wake_start(struct event_base *base, char *err, size_t errlen)
 		wake_stop();
 		return -1;
 	}
-	if (clock_watch(base, wake_stepped, err, errlen) == -1) {
+	if (clock_watch(base, wake_run, err, errlen) == -1) {
 		wake_stop();
 		return -1;
 	}
@@ -175,11 +164,4 @@ wake_set(enum wake_client c, int64_t due)
 {
 	wake_due[c] = due;
 	wake_arm();
-}
-
-void
-wake_stats(uint64_t *fired, uint64_t *steps)
-{
-	*fired = wake_nfired;
-	*steps = wake_nsteps;
 }

@@ -37,7 +37,4 @@ int wake_running(void);
 /* The earliest due time over all clients, 0 for none. */
 int64_t wake_next(void);
 
-/* How many times the timer fired and how many clock steps it saw. */
-void wake_stats(uint64_t *fired, uint64_t *steps);
-
 #endif
