@@ -129,6 +129,80 @@ args_person_set(json_t *obj, const char *s, char *err, size_t errlen)
 	    ref);
 }
 
+/* A calendar day "YYYY-MM-DD" that exists. */
+int
+args_date(const char *s, const char *what, char *err, size_t errlen)
+{
+	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	i, y, m, d;
+
+	for (i = 0; i < 10; i++) {
+		if (i == 4 || i == 7 ? s[i] != '-' : s[i] < '0' || s[i] > '9')
+			goto fail;
+	}
+	if (s[10] != '\0')
+		goto fail;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1] ||
+	    (m == 2 && d == 29 && (y % 4 != 0 ||
+	    (y % 100 == 0 && y % 400 != 0)))) {
+		snprintf(err, errlen, "%s: %.40s is not a day of the calendar",
+		    what, s);
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s must be a date such as 2026-11-20 "
+	    "(YYYY-MM-DD), not \"%.40s\"", what, s);
+	return -1;
+}
+
+/* A number of hours >= 0 as a JSON integer or real. */
+json_t *
+args_hours(const char *s, const char *what, char *err, size_t errlen)
+{
+	char	 num[32], *end;
+	double	 v;
+	size_t	 i, digits = 0, sep = 0;
+
+	/* Digits, then at most one '.' or ',' followed by digits. */
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			digits++;
+			continue;
+		}
+		if ((s[i] != '.' && s[i] != ',') || sep != 0 || i == 0 ||
+		    s[i + 1] == '\0')
+			goto fail;
+		sep = i;
+	}
+	if (digits == 0)
+		goto fail;
+	if (i >= sizeof num || (sep != 0 ? sep : i) > 6) {
+		snprintf(err, errlen, "%s %.40s is too large", what, s);
+		return NULL;
+	}
+	memcpy(num, s, i + 1);
+	if (sep == 0)
+		return json_integer((json_int_t)strtoll(num, NULL, 10));
+	num[sep] = '.';
+	errno = 0;
+	v = strtod(num, &end);
+	if (*end != '\0' || errno == ERANGE)
+		goto fail;
+	if (v == (double)(long long)v)
+		return json_integer((json_int_t)v);
+	return json_real(v);
+fail:
+	snprintf(err, errlen, "%s must be a number of hours such as 36 or "
+	    "1.5, not \"%.40s\"", what, s);
+	return NULL;
+}
+
 /* A duration in whole minutes. */
 int
 args_minutes(const char *s, const char *what, int64_t *minutes, char *err,
@@ -269,6 +343,17 @@ args_set(const struct args_option *options, const struct args_option *o,
 	case ARGS_REMINDERS:
 		v = args_reminders(value, err, errlen);
 		break;
+	case ARGS_DATE:
+		if (args_date(value, what, err, errlen) == -1)
+			return -1;
+		v = args_string(value, what, err, errlen);
+		break;
+	case ARGS_HOURS:
+		v = args_hours(value, what, err, errlen);
+		break;
+	case ARGS_CSV:
+		p->csv = 1;
+		return 0;
 	case ARGS_CLEAR:
 		if ((c = args_clearable(options, value)) == NULL) {
 			used = 0;
@@ -340,7 +425,8 @@ args_parse(const struct args_option *options, int argc, char **argv,
 	for (i = 0; i < n; i++) {
 		longopts[i].name = options[i].name;
 		longopts[i].has_arg = options[i].type == ARGS_FLAG ||
-		    options[i].type == ARGS_FALSE ? no_argument :
+		    options[i].type == ARGS_FALSE ||
+		    options[i].type == ARGS_CSV ? no_argument :
 		    required_argument;
 		longopts[i].val = ARGS_VAL_BASE + (int)i;
 	}

@@ -26,6 +26,9 @@ enum args_type {
 	ARGS_DURATION,		/* "90m", "1h30m", "2d", "90": minutes */
 	ARGS_REMINDERS,		/* "7d,1d,1h" or "none": array of minutes */
 	ARGS_CLEAR,		/* repeatable: an option to set to null */
+	ARGS_DATE,		/* a calendar day "2026-11-20" */
+	ARGS_HOURS,		/* a number >= 0: "36", "1.5" (or "1,5") */
+	ARGS_CSV,		/* no value: write the result as CSV (key NULL) */
 };
 
 struct args_option {
@@ -43,6 +46,7 @@ struct args_parsed {
 	int		 noperands;
 	int		 help;		/* -h or --help was given */
 	int		 json;		/* --json was given */
+	int		 csv;		/* --csv (an ARGS_CSV option) was given */
 };
 
 /* Outcome of args_parse beyond 0 / -1. */
@@ -83,6 +87,20 @@ int args_person_set(json_t *obj, const char *s, char *err, size_t errlen);
  */
 int args_integer(const char *s, long long min, long long max,
     const char *what, long long *out, char *err, size_t errlen);
+
+/*
+ * A calendar day "YYYY-MM-DD" that exists (2027-02-29 does not); what
+ * names it in the error sentence ("--date"). 0 or -1 with err set.
+ */
+int args_date(const char *s, const char *what, char *err, size_t errlen);
+
+/*
+ * A number of hours >= 0: digits with at most one decimal separator, '.'
+ * or ',' ("36", "1.5", "1,5"). Returns a new JSON integer for a whole
+ * number, else a JSON real; NULL with err set (naming what).
+ */
+json_t *args_hours(const char *s, const char *what, char *err,
+    size_t errlen);
 
 /* A duration ("90m", "1h30m", "2d", bare minutes) in whole minutes. */
 int args_minutes(const char *s, const char *what, int64_t *minutes,

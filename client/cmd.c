@@ -99,6 +99,24 @@ cmd_mail_fn cmd_mail_reader;
 #define CMD_OCCURRENCE_OPTION(help)					\
 	{ "occurrence", ARGS_STRING, "occurrence", "TIME", help, 0 }
 
+#define CMD_CSV_OPTION							\
+	{ "csv", ARGS_CSV, NULL, NULL, "write the table as CSV (RFC 4180, "\
+	  "UTF-8, safe to open in a spreadsheet)", 0 }
+
+#define CMD_ORGANIZATION_OPTION(help)					\
+	{ "organization", ARGS_STRING, "organization", "ORG", help, 0 },\
+	{ "org", ARGS_STRING, "organization", "ORG", NULL, 0 }
+
+#define CMD_PERIOD_OPTIONS(what)					\
+	{ "from", ARGS_DATE, "from", "DATE", what " from DATE "		\
+	  "(default: the recertification cycle that ends today)", 0 },	\
+	{ "to", ARGS_DATE, "to", "DATE", what " up to DATE, included "	\
+	  "(default: today)", 0 }
+
+#define CMD_STATUS_HELP							\
+	"recertification status: ok, due_soon, overdue or never; "	\
+	"several separated by commas"
+
 #define CMD_END { NULL, ARGS_FLAG, NULL, NULL, NULL, 0 }
 
 static const struct args_option cmd_none_options[] = {
@@ -212,6 +230,12 @@ static const struct args_option cmd_enroll_options[] = {
 	  "session)", 0 },
 	{ "group", ARGS_STRINGS, "groups", "GROUP", "every member of GROUP; "
 	  "repeatable", 0 },
+	{ "status", ARGS_STRING, "status", "S[,S]", "everyone of this "
+	  CMD_STATUS_HELP, 0 },
+	{ "due-within", ARGS_COUNT, "due_within", "DAYS", "everyone whose "
+	  "recertification is due within DAYS days, overdue included", 0 },
+	CMD_ORGANIZATION_OPTION("with --status or --due-within: only people "
+	    "of this organization"),
 	CMD_END
 };
 
@@ -238,6 +262,110 @@ static const struct args_option cmd_outbox_ls_options[] = {
 	  "only messages about this session", 0 },
 	{ "limit", ARGS_LIMIT, "limit", "N",
 	  "at most N messages (default 100)", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_attendance_mark_options[] = {
+	CMD_OCCURRENCE_OPTION("the occurrence of a repeating session that "
+	    "was to start at TIME (required for one)"),
+	{ "attended", ARGS_FLAG, "state", NULL, "they attended", 0 },
+	{ "absent", ARGS_FALSE, "state", NULL, "they were absent", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_attendance_ls_options[] = {
+	CMD_OCCURRENCE_OPTION("only the occurrence of a repeating session "
+	    "that was to start at TIME"),
+	CMD_CSV_OPTION,
+	CMD_END
+};
+
+static const struct args_option cmd_attendance_import_options[] = {
+	CMD_OCCURRENCE_OPTION("the occurrence of a repeating session that "
+	    "was to start at TIME (required for one)"),
+	{ "email-column", ARGS_STRING, "email_column", "NAME",
+	  "the column of the participants' email (default: email)", 0 },
+	{ "minutes-column", ARGS_STRING, "minutes_column", "NAME",
+	  "the column of the minutes each one stayed (default: duration)",
+	  0 },
+	{ "min-minutes", ARGS_COUNT, "min_minutes", "N", "the minutes in "
+	  "all that count as attended; fewer is absent (default 0)", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_course_complete_options[] = {
+	{ "date", ARGS_DATE, "completed_on", "DATE",
+	  "the day they completed it (default: today)", 0 },
+	{ "hours", ARGS_HOURS, "hours", "N",
+	  "the hours it counts for (default: the course's hours)", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_training_record_options[] = {
+	{ "title", ARGS_STRING, "title", "TITLE", "what the training was",
+	  0 },
+	{ "hours", ARGS_HOURS, "hours", "N", "its hours, such as 36 or 1.5",
+	  0 },
+	{ "date", ARGS_DATE, "completed_on", "DATE",
+	  "the day it was completed", 0 },
+	{ "provider", ARGS_STRING, "provider", "NAME",
+	  "who gave it (\"Regional institute\")", 0 },
+	{ "no-count", ARGS_FALSE, "counts_for_recertification", NULL,
+	  "it does not count towards recertification", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_training_import_options[] = {
+	{ "partial", ARGS_FLAG, "partial", NULL,
+	  "record the valid rows and list the invalid ones", 0 },
+	CMD_END
+};
+
+static const struct args_option cmd_completions_options[] = {
+	{ "from", ARGS_DATE, "from", "DATE", "completed on DATE or later",
+	  0 },
+	{ "to", ARGS_DATE, "to", "DATE", "completed on DATE or earlier", 0 },
+	{ "person", ARGS_STRING, "person", "PERSON",
+	  "only this person's", 0 },
+	CMD_ORGANIZATION_OPTION("only people of this organization"),
+	{ "course", ARGS_ID, "course", "ID", "only completions of this "
+	  "course", 0 },
+	{ "source", ARGS_STRING, "source", "SOURCE", "only those entered "
+	  "by attendance, manual or import", 0 },
+	{ "limit", ARGS_ID, "limit", "N", "at most N (default 1000)", 0 },
+	CMD_CSV_OPTION,
+	CMD_END
+};
+
+static const struct args_option cmd_report_due_options[] = {
+	{ "as-of", ARGS_DATE, "as_of", "DATE", "the day the status is "
+	  "reckoned on (default: today)", 0 },
+	CMD_ORGANIZATION_OPTION("only people of this organization"),
+	{ "status", ARGS_STRING, "status", "S[,S]", "only people of this "
+	  CMD_STATUS_HELP, 0 },
+	{ "limit", ARGS_ID, "limit", "N", "at most N people (default: "
+	  "all)", 0 },
+	CMD_CSV_OPTION,
+	CMD_END
+};
+
+static const struct args_option cmd_report_coverage_options[] = {
+	CMD_PERIOD_OPTIONS("training completed"),
+	{ "by", ARGS_STRING, "by", "GROUPING", "one row per organization "
+	  "or position (default: one row in all)", 0 },
+	CMD_ORGANIZATION_OPTION("only people of this organization"),
+	CMD_CSV_OPTION,
+	CMD_END
+};
+
+static const struct args_option cmd_report_hours_options[] = {
+	CMD_PERIOD_OPTIONS("hours"),
+	{ "by", ARGS_STRING, "by", "GROUPING", "one row per person "
+	  "(default) or organization", 0 },
+	{ "person", ARGS_STRING, "person", "PERSON", "only this person",
+	  0 },
+	CMD_ORGANIZATION_OPTION("only people of this organization"),
+	CMD_CSV_OPTION,
 	CMD_END
 };
 
@@ -421,19 +549,22 @@ fail:
 	return rc;
 }
 
+/*
+ * The CSV file at path ("-": standard input), which must be UTF-8, into
+ * "csv"; its name is kept in call->file for the messages about its lines.
+ */
 static int
-cmd_build_person_import(struct cmd_call *call, char **ops, int nops,
-    char *err, size_t errlen)
+cmd_csv_file(struct cmd_call *call, const char *path, char *err,
+    size_t errlen)
 {
 	const char	*name;
 	json_t		*csv;
 	char		*text;
 	size_t		 len, bad, line, i;
 
-	(void)nops;
-	name = strcmp(ops[0], "-") == 0 ? "stdin" : ops[0];
+	name = strcmp(path, "-") == 0 ? "stdin" : path;
 	call->file = name;
-	if (cmd_read_file(ops[0], name, CMD_FILE_MAX, &text, &len, err,
+	if (cmd_read_file(path, name, CMD_FILE_MAX, &text, &len, err,
 	    errlen) != CMD_OK)
 		return CMD_FAIL;
 	if (output_utf8_check(text, len, &bad) == -1) {
@@ -454,6 +585,15 @@ cmd_build_person_import(struct cmd_call *call, char **ops, int nops,
 		return CMD_FAIL;
 	}
 	return CMD_OK;
+}
+
+/* person import FILE, training import FILE. */
+static int
+cmd_build_import(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	(void)nops;
+	return cmd_csv_file(call, ops[0], err, errlen);
 }
 
 static int
@@ -578,9 +718,167 @@ cmd_build_course_update(struct cmd_call *call, char **ops, int nops,
 	return cmd_build_course_id(call, ops, nops, err, errlen);
 }
 
+/* The id operand op into key ("session"); what names it ("session id"). */
+static int
+cmd_set_id(struct cmd_call *call, const char *key, const char *op,
+    const char *what, char *err, size_t errlen)
+{
+	long long	id;
+
+	if (args_integer(op, 1, LLONG_MAX, what, &id, err, errlen) == -1)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, key,
+	    json_integer((json_int_t)id)) == 0 ? CMD_OK : CMD_FAIL;
+}
+
+/* The people operands into "people". */
+static int
+cmd_set_people(struct cmd_call *call, char **ops, int nops, char *err,
+    size_t errlen)
+{
+	json_t	*people;
+
+	if ((people = cmd_people(ops, nops, err, errlen)) == NULL)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "people", people) == 0 ?
+	    CMD_OK : CMD_FAIL;
+}
+
+/* The option that fills key, for messages: "--as-of". */
+static const char *
+cmd_option_of(const struct cmd_call *call, const char *key)
+{
+	const struct args_option	*o;
+
+	for (o = call->entry->options; o->name != NULL; o++) {
+		if (o->key != NULL && o->help != NULL &&
+		    strcmp(o->key, key) == 0)
+			return o->name;
+	}
+	return key;
+}
+
+/*
+ * The string option of key, if given, must be one of choices (NULL
+ * ended); '-' stands for '_' ("due-soon").
+ */
+static int
+cmd_choice(struct cmd_call *call, const char *key,
+    const char *const *choices, char *err, size_t errlen)
+{
+	const char *const	*c;
+	const char		*v;
+	char			 norm[64], list[256];
+	size_t			 i, used = 0;
+
+	v = json_string_value(json_object_get(call->args, key));
+	if (v == NULL)
+		return CMD_OK;
+	for (i = 0; v[i] != '\0' && i + 1 < sizeof norm; i++)
+		norm[i] = v[i] == '-' ? '_' : v[i];
+	norm[i] = '\0';
+	for (c = choices; *c != NULL; c++) {
+		if (v[i] == '\0' && strcmp(*c, norm) == 0)
+			return json_object_set_new(call->args, key,
+			    json_string(*c)) == 0 ? CMD_OK : CMD_FAIL;
+	}
+	list[0] = '\0';
+	for (c = choices; *c != NULL && used < sizeof list; c++)
+		used += (size_t)snprintf(list + used, sizeof list - used,
+		    "%s%s", c == choices ? "" : c[1] == NULL ? " or " : ", ",
+		    *c);
+	snprintf(err, errlen, "--%s must be %s, not \"%.40s\"",
+	    cmd_option_of(call, key), list, v);
+	return CMD_USAGE;
+}
+
+/*
+ * --status S[,S]: each a recertification status; one is sent as a
+ * string, several as an array.
+ */
+static int
+cmd_statuses(struct cmd_call *call, char *err, size_t errlen)
+{
+	static const char *const statuses[] = { "ok", "due_soon", "overdue",
+		"never", NULL };
+	const char *const	*st;
+	const char		*v, *p, *end;
+	json_t			*a;
+	char			 word[64];
+	size_t			 n, i;
+
+	v = json_string_value(json_object_get(call->args, "status"));
+	if (v == NULL)
+		return CMD_OK;
+	if ((a = json_array()) == NULL)
+		return CMD_FAIL;
+	for (p = v;; p = end + 1) {
+		end = strchr(p, ',');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		while (n > 0 && *p == ' ') {
+			p++;
+			n--;
+		}
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		for (i = 0; i < n && i + 1 < sizeof word; i++)
+			word[i] = p[i] == '-' ? '_' : p[i];
+		word[i] = '\0';
+		for (st = statuses; *st != NULL; st++)
+			if (i == n && strcmp(*st, word) == 0)
+				break;
+		if (*st == NULL) {
+			snprintf(err, errlen, "--status: \"%.*s\" is not a "
+			    "status (ok, due_soon, overdue or never)",
+			    (int)(n > 40 ? 40 : n), p);
+			json_decref(a);
+			return CMD_USAGE;
+		}
+		if (json_array_append_new(a, json_string(*st)) == -1) {
+			json_decref(a);
+			return CMD_FAIL;
+		}
+		if (end == NULL)
+			break;
+	}
+	if (json_array_size(a) == 1) {
+		json_incref(json_array_get(a, 0));
+		if (json_object_set_new(call->args, "status",
+		    json_array_get(a, 0)) == -1) {
+			json_decref(a);
+			return CMD_FAIL;
+		}
+		json_decref(a);
+		return CMD_OK;
+	}
+	return json_object_set_new(call->args, "status", a) == 0 ? CMD_OK :
+	    CMD_FAIL;
+}
+
+/* The person option of key, if given, as a reference (id or email). */
+static int
+cmd_person_option(struct cmd_call *call, const char *key, char *err,
+    size_t errlen)
+{
+	const char	*v;
+	json_t		*ref;
+	char		 e[256];
+
+	if ((v = json_string_value(json_object_get(call->args, key))) ==
+	    NULL)
+		return CMD_OK;
+	if ((ref = args_person(v, e, sizeof e)) == NULL) {
+		snprintf(err, errlen, "--%s: %s", cmd_option_of(call, key), e);
+		return CMD_USAGE;
+	}
+	return json_object_set_new(call->args, key, ref) == 0 ? CMD_OK :
+	    CMD_FAIL;
+}
+
 /*
  * enroll and unenroll: --session or --course, or else the first operand is
- * the session; the other operands are people.
+ * the session; the other operands are people. enroll also selects people
+ * by recertification status (--status, --due-within, --organization).
  */
 static int
 cmd_build_enroll(struct cmd_call *call, char **ops, int nops, char *err,
@@ -588,6 +886,7 @@ cmd_build_enroll(struct cmd_call *call, char **ops, int nops, char *err,
 {
 	json_t		*people;
 	long long	 id;
+	int		 chosen, rc;
 
 	if (json_object_get(call->args, "session") != NULL &&
 	    json_object_get(call->args, "course") != NULL) {
@@ -611,10 +910,20 @@ cmd_build_enroll(struct cmd_call *call, char **ops, int nops, char *err,
 		ops++;
 		nops--;
 	}
-	if (nops == 0 && json_object_get(call->args, "groups") == NULL) {
+	chosen = json_object_get(call->args, "status") != NULL ||
+	    json_object_get(call->args, "due_within") != NULL;
+	if (json_object_get(call->args, "organization") != NULL && !chosen) {
+		snprintf(err, errlen, "--organization limits --status or "
+		    "--due-within: give one of them");
+		return CMD_USAGE;
+	}
+	if ((rc = cmd_statuses(call, err, errlen)) != CMD_OK)
+		return rc;
+	if (nops == 0 && json_object_get(call->args, "groups") == NULL &&
+	    !chosen) {
 		snprintf(err, errlen, "name at least one person%s",
 		    strcmp(call->entry->cmd, "enroll") == 0 ?
-		    " or --group" : "");
+		    ", --group, --status or --due-within" : "");
 		return CMD_USAGE;
 	}
 	if (nops == 0)
@@ -623,6 +932,145 @@ cmd_build_enroll(struct cmd_call *call, char **ops, int nops, char *err,
 		return CMD_USAGE;
 	return json_object_set_new(call->args, "people", people) == 0 ?
 	    CMD_OK : CMD_FAIL;
+}
+
+/* attendance mark SESSION --attended|--absent PERSON... */
+static int
+cmd_build_attendance_mark(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	const json_t	*state;
+	int		 rc;
+
+	state = json_object_get(call->args, "state");
+	if (state == NULL) {
+		snprintf(err, errlen, "give --attended or --absent");
+		return CMD_USAGE;
+	}
+	if (json_object_set_new(call->args, "state", json_string(
+	    json_is_true(state) ? "attended" : "absent")) == -1)
+		return CMD_FAIL;
+	if ((rc = cmd_set_id(call, "session", ops[0], "session id", err,
+	    errlen)) != CMD_OK)
+		return rc;
+	return cmd_set_people(call, ops + 1, nops - 1, err, errlen);
+}
+
+/* attendance ls SESSION */
+static int
+cmd_build_attendance_ls(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	(void)nops;
+	return cmd_set_id(call, "session", ops[0], "session id", err, errlen);
+}
+
+/* attendance import SESSION FILE */
+static int
+cmd_build_attendance_import(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	int	rc;
+
+	(void)nops;
+	if ((rc = cmd_set_id(call, "session", ops[0], "session id", err,
+	    errlen)) != CMD_OK)
+		return rc;
+	return cmd_csv_file(call, ops[1], err, errlen);
+}
+
+/* course complete COURSE PERSON... */
+static int
+cmd_build_course_complete(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	int	rc;
+
+	if ((rc = cmd_set_id(call, "course", ops[0], "course id", err,
+	    errlen)) != CMD_OK)
+		return rc;
+	return cmd_set_people(call, ops + 1, nops - 1, err, errlen);
+}
+
+/* training record PERSON --title --hours --date */
+static int
+cmd_build_training_record(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	struct args_parsed	 p = { .args = call->args };
+	json_t			*ref;
+
+	(void)nops;
+	if (args_require(cmd_training_record_options, &p, err, errlen,
+	    "title", "hours", "completed_on", NULL) == -1)
+		return CMD_USAGE;
+	if ((ref = args_person(ops[0], err, errlen)) == NULL)
+		return CMD_USAGE;
+	return json_object_set_new(call->args, "person", ref) == 0 ? CMD_OK :
+	    CMD_FAIL;
+}
+
+/* completions: --person as a reference, --source one of three. */
+static int
+cmd_build_completions(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	static const char *const sources[] = { "attendance", "manual",
+		"import", NULL };
+	int	rc;
+
+	(void)ops;
+	(void)nops;
+	if ((rc = cmd_person_option(call, "person", err, errlen)) != CMD_OK)
+		return rc;
+	return cmd_choice(call, "source", sources, err, errlen);
+}
+
+/* completion rm ID */
+static int
+cmd_build_completion_id(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	(void)nops;
+	return cmd_build_id(call, ops[0], "completion id", err, errlen);
+}
+
+/* report due: --status S[,S]. */
+static int
+cmd_build_report_due(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	(void)ops;
+	(void)nops;
+	return cmd_statuses(call, err, errlen);
+}
+
+/* report coverage: --by organization or position. */
+static int
+cmd_build_report_coverage(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	static const char *const by[] = { "organization", "position",
+		NULL };
+
+	(void)ops;
+	(void)nops;
+	return cmd_choice(call, "by", by, err, errlen);
+}
+
+/* report hours: --by person or organization, --person a reference. */
+static int
+cmd_build_report_hours(struct cmd_call *call, char **ops, int nops,
+    char *err, size_t errlen)
+{
+	static const char *const by[] = { "person", "organization", NULL };
+	int			 rc;
+
+	(void)ops;
+	(void)nops;
+	if ((rc = cmd_choice(call, "by", by, err, errlen)) != CMD_OK)
+		return rc;
+	return cmd_person_option(call, "person", err, errlen);
 }
 
 /* rsvp: --session, --person and --answer, all required. */
@@ -814,7 +1262,7 @@ const struct cmd_entry cmd_table[] = {
 	  cmd_person_ls_options, 0, 0, NULL, print_people },
 	{ "person import", "person.import", "FILE [--partial]",
 	  "add or update people from a CSV file (- reads standard input)",
-	  cmd_person_import_options, 1, 1, cmd_build_person_import,
+	  cmd_person_import_options, 1, 1, cmd_build_import,
 	  print_import },
 
 	{ "group add", "group.add", "NAME", "add a group",
@@ -888,10 +1336,17 @@ const struct cmd_entry cmd_table[] = {
 	  "[--status STATUS] [--limit N]",
 	  "list courses, ordered by their first day",
 	  cmd_course_ls_options, 0, 0, NULL, print_courses },
+	{ "course complete", "course.complete", "COURSE PERSON... "
+	  "[--date DATE] [--hours N]",
+	  "record that people completed a course",
+	  cmd_course_complete_options, 2, -1, cmd_build_course_complete,
+	  print_course_complete },
 
 	{ "enroll", "enroll", "[--session ID | --course ID] [--group GROUP]... "
+	  "[--status S[,S]] [--due-within DAYS] [--organization ORG] "
 	  "[PERSON...]",
-	  "enroll people in a session or course; they are sent an invitation",
+	  "enroll people in a session or course, named or chosen by "
+	  "recertification status; they are sent an invitation",
 	  cmd_enroll_options, 0, -1, cmd_build_enroll, print_enroll },
 	{ "unenroll", "unenroll", "[--session ID | --course ID] PERSON...",
 	  "remove people from a session or course",
@@ -904,6 +1359,65 @@ const struct cmd_entry cmd_table[] = {
 	  "record the answers in a calendar reply e-mail or .ics file "
 	  "(standard input when FILE is absent or -)",
 	  cmd_none_options, 0, 1, cmd_build_reply, print_reply },
+
+	{ "attendance mark", "attendance.mark", "SESSION "
+	  "[--occurrence TIME] --attended|--absent PERSON...",
+	  "record who attended a session (or one occurrence) and who was "
+	  "absent",
+	  cmd_attendance_mark_options, 2, -1, cmd_build_attendance_mark,
+	  print_attendance_mark },
+	{ "attendance ls", "attendance.list", "SESSION [--occurrence TIME] "
+	  "[--csv]",
+	  "list the attendance recorded for a session",
+	  cmd_attendance_ls_options, 1, 1, cmd_build_attendance_ls,
+	  print_attendance },
+	{ "attendance import", "attendance.import", "SESSION FILE "
+	  "[--occurrence TIME] [--email-column NAME] [--minutes-column NAME] "
+	  "[--min-minutes N]",
+	  "record attendance from a webinar platform's participant report "
+	  "(CSV; - reads standard input)",
+	  cmd_attendance_import_options, 2, 2, cmd_build_attendance_import,
+	  print_attendance_import },
+
+	{ "training record", "training.record", "PERSON --title TITLE "
+	  "--hours N --date DATE [--provider NAME] [--no-count]",
+	  "record training a person completed elsewhere",
+	  cmd_training_record_options, 1, 1, cmd_build_training_record,
+	  print_training_record },
+	{ "training import", "training.import", "FILE [--partial]",
+	  "record training done elsewhere from a CSV file (- reads "
+	  "standard input)",
+	  cmd_training_import_options, 1, 1, cmd_build_import,
+	  print_training_import },
+	{ "completions", "completion.list", "[--from DATE] [--to DATE] "
+	  "[--person PERSON] [--organization ORG] [--course ID] "
+	  "[--source SOURCE] [--limit N] [--csv]",
+	  "the certificate register: completed training, by date",
+	  cmd_completions_options, 0, 0, cmd_build_completions,
+	  print_completions },
+	{ "completion rm", "completion.remove", "ID",
+	  "remove a completion entered by mistake (its register number is "
+	  "not reused)",
+	  cmd_none_options, 1, 1, cmd_build_completion_id,
+	  print_completion_removed },
+
+	{ "report due", "report.recertification", "[--as-of DATE] "
+	  "[--organization ORG] [--status S[,S]] [--limit N] [--csv]",
+	  "who is due or overdue for recertification",
+	  cmd_report_due_options, 0, 0, cmd_build_report_due,
+	  print_report_due },
+	{ "report coverage", "report.coverage", "[--from DATE] [--to DATE] "
+	  "[--by organization|position] [--organization ORG] [--csv]",
+	  "the share of people trained in a period, per organization or "
+	  "position",
+	  cmd_report_coverage_options, 0, 0, cmd_build_report_coverage,
+	  print_report_coverage },
+	{ "report hours", "report.hours", "[--from DATE] [--to DATE] "
+	  "[--by person|organization] [--person PERSON] "
+	  "[--organization ORG] [--csv]",
+	  "hours of training in a period, per person or organization",
+	  cmd_report_hours_options, 0, 0, cmd_build_report_hours,
+	  print_report_hours },
 
 	{ "outbox ls", "outbox.list", "[--state STATE] [--session ID] "
 	  "[--limit N]",
@@ -973,6 +1487,19 @@ cmd_is_noun(const char *word)
 	return 0;
 }
 
+/* 1 if the command has --csv. */
+int
+cmd_has_csv(const struct cmd_entry *e)
+{
+	const struct args_option	*o;
+
+	for (o = e->options; o->name != NULL; o++) {
+		if (o->type == ARGS_CSV)
+			return 1;
+	}
+	return 0;
+}
+
 /* Turn a command's words into a call (arguments owned by call). */
 int
 cmd_build(const struct cmd_entry *e, int argc, char **argv,
@@ -986,12 +1513,18 @@ cmd_build(const struct cmd_entry *e, int argc, char **argv,
 	rc = args_parse(e->options, argc, argv, &p, err, errlen);
 	call->args = p.args;
 	call->json = p.json;
+	call->csv = p.csv;
 	p.args = NULL;
 	if (rc == ARGS_HELP) {
 		rc = CMD_HELP;
 		goto out;
 	}
 	if (rc == -1) {
+		rc = CMD_USAGE;
+		goto out;
+	}
+	if (p.json && p.csv) {
+		snprintf(err, errlen, "--json and --csv contradict each other");
 		rc = CMD_USAGE;
 		goto out;
 	}

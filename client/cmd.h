@@ -22,6 +22,7 @@ struct cmd_call {
 	char			*lookup;	/* email to find the id of */
 	const char		*file;		/* person import: its name */
 	int			 json;		/* the command had --json */
+	int			 csv;		/* --csv: its table as CSV */
 };
 
 typedef int (*cmd_build_fn)(struct cmd_call *, char **ops, int nops,
@@ -73,6 +74,9 @@ extern cmd_mail_fn cmd_mail_reader;
  * first): CMD_ICAL_REPLY, CMD_ICAL_OTHER or CMD_ICAL_NONE. Pure.
  */
 int cmd_ical_kind(const char *s, size_t len);
+
+/* 1 if the command can write its result as CSV (it has --csv). */
+int cmd_has_csv(const struct cmd_entry *e);
 
 /* The table, ending with a NULL name. */
 extern const struct cmd_entry cmd_table[];

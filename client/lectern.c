@@ -22,8 +22,8 @@ int main(int, char **);
 #define LECTERN_ERR	1024
 
 static const char lectern_synopsis[] =
-    "usage: lectern [-s SOCKET] [--json] [-h|--help] [-V|--version] "
-    "COMMAND [ARGS] [OPTIONS]\n";
+    "usage: lectern [-s SOCKET] [--json | --csv] [-h|--help] "
+    "[-V|--version] COMMAND [ARGS] [OPTIONS]\n";
 
 /* The global help: synopsis, commands, options. */
 static void
@@ -40,6 +40,8 @@ lectern_usage(FILE *out, int full)
 	    "  -s, --socket SOCKET  the daemon's socket (default: $%s, "
 	    "else %s)\n"
 	    "  --json               print the daemon's result as JSON\n"
+	    "  --csv                write a list or report as CSV (the "
+	    "commands with --csv)\n"
 	    "  -h, --help           show this help\n"
 	    "  -V, --version        show the version\n"
 	    "\n'lectern help COMMAND' or 'lectern COMMAND --help' shows a "
@@ -205,6 +207,7 @@ lectern_run(int argc, char **argv, FILE *out, FILE *errout)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -213,7 +216,7 @@ lectern_run(int argc, char **argv, FILE *out, FILE *errout)
 	struct cmd_call		 call;
 	const char		*path = NULL;
 	char			 err[LECTERN_ERR];
-	int			 c, json = 0, used, rc;
+	int			 c, json = 0, csv = 0, used, rc;
 
 	/* '+': stop at the command; its options are its own. */
 	optind = 0;
@@ -225,6 +228,9 @@ lectern_run(int argc, char **argv, FILE *out, FILE *errout)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'c':
+			csv = 1;
 			break;
 		case 'h':
 			lectern_usage(out, 1);
@@ -265,6 +271,17 @@ lectern_run(int argc, char **argv, FILE *out, FILE *errout)
 	err[0] = '\0';
 	rc = cmd_build(e, argc - used + 1, argv + used - 1, &call, err,
 	    sizeof err);
+	if (rc == CMD_OK && csv && !cmd_has_csv(e)) {
+		snprintf(err, sizeof err, "--csv: this command has no list "
+		    "to write as CSV");
+		rc = CMD_USAGE;
+	} else if (rc == CMD_OK && csv)
+		call.csv = 1;
+	if (rc == CMD_OK && call.csv && (json || call.json)) {
+		snprintf(err, sizeof err, "--json and --csv contradict each "
+		    "other");
+		rc = CMD_USAGE;
+	}
 	switch (rc) {
 	case CMD_OK:
 		break;

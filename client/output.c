@@ -7,10 +7,13 @@
  * line read differently from what it is. Every string on its way to the
  * terminal passes through output_scrub.
  *
- * Widths are counted in UTF-8 code points by hand rather than with
+ * Widths are counted in terminal columns by hand rather than with
  * mbstowcs/wcswidth: those depend on the user's locale (under LANG=C every
  * Cyrillic byte would be "invalid"), while the daemon's data is always
- * UTF-8 whatever the terminal's locale says.
+ * UTF-8 whatever the terminal's locale says. A small table of ranges
+ * (after Markus Kuhn's wcwidth) gives combining marks no column and East
+ * Asian wide characters two, so that a name typed with a combining accent
+ * ("й" as "и" + U+0306) still lines up.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,6 +21,58 @@
 #include <string.h>
 
 #include "output.h"
+
+/* A range of code points and the columns each takes. */
+struct output_range {
+	uint32_t	lo;
+	uint32_t	hi;
+	unsigned	width;
+};
+
+/* Ranges that do not take one column, in order. */
+static const struct output_range output_widths[] = {
+	{ 0x0300, 0x036f, 0 },		/* combining diacritical marks */
+	{ 0x0483, 0x0489, 0 },		/* Cyrillic combining marks */
+	{ 0x0591, 0x05bd, 0 },		/* Hebrew points */
+	{ 0x05bf, 0x05bf, 0 },
+	{ 0x05c1, 0x05c2, 0 },
+	{ 0x05c4, 0x05c5, 0 },
+	{ 0x05c7, 0x05c7, 0 },
+	{ 0x0610, 0x061a, 0 },		/* Arabic marks */
+	{ 0x064b, 0x065f, 0 },
+	{ 0x0670, 0x0670, 0 },
+	{ 0x06d6, 0x06dc, 0 },
+	{ 0x06df, 0x06e4, 0 },
+	{ 0x06e7, 0x06e8, 0 },
+	{ 0x06ea, 0x06ed, 0 },
+	{ 0x1100, 0x115f, 2 },		/* Hangul jamo */
+	{ 0x1ab0, 0x1aff, 0 },		/* combining marks extended */
+	{ 0x1dc0, 0x1dff, 0 },		/* combining marks supplement */
+	{ 0x200b, 0x200f, 0 },		/* zero-width space, joiners */
+	{ 0x2060, 0x2064, 0 },		/* word joiner, invisible operators */
+	{ 0x20d0, 0x20ff, 0 },		/* combining marks for symbols */
+	{ 0x2e80, 0x303e, 2 },		/* CJK radicals, punctuation */
+	{ 0x3041, 0x33ff, 2 },		/* kana, CJK compatibility */
+	{ 0x3400, 0x4dbf, 2 },		/* CJK extension A */
+	{ 0x4e00, 0x9fff, 2 },		/* CJK unified ideographs */
+	{ 0xa000, 0xa4cf, 2 },		/* Yi */
+	{ 0xa960, 0xa97f, 2 },		/* Hangul jamo extended-A */
+	{ 0xac00, 0xd7a3, 2 },		/* Hangul syllables */
+	{ 0xf900, 0xfaff, 2 },		/* CJK compatibility ideographs */
+	{ 0xfe00, 0xfe0f, 0 },		/* variation selectors */
+	{ 0xfe10, 0xfe19, 2 },		/* vertical forms */
+	{ 0xfe20, 0xfe2f, 0 },		/* combining half marks */
+	{ 0xfe30, 0xfe6f, 2 },		/* CJK compatibility forms */
+	{ 0xfeff, 0xfeff, 0 },		/* zero-width no-break space */
+	{ 0xff00, 0xff60, 2 },		/* fullwidth forms */
+	{ 0xffe0, 0xffe6, 2 },
+	{ 0x1f300, 0x1f64f, 2 },	/* pictographs, emoticons */
+	{ 0x1f680, 0x1f6ff, 2 },	/* transport and map symbols */
+	{ 0x1f900, 0x1f9ff, 2 },	/* supplemental pictographs */
+	{ 0x20000, 0x2fffd, 2 },	/* CJK extensions B-F */
+	{ 0x30000, 0x3fffd, 2 },	/* CJK extension G */
+	{ 0xe0100, 0xe01ef, 0 },	/* variation selectors supplement */
+};
 
 struct output_table {
 	const struct output_column	*cols;
@@ -85,9 +140,37 @@ output_is_control(uint32_t cp)
 	return cp == 0xffffffff;
 }
 
+/* The columns code point cp takes (controls: 1, as their '?'). */
+static size_t
+output_cp_width(uint32_t cp)
+{
+	size_t	lo = 0, hi, mid;
+
+	hi = sizeof output_widths / sizeof output_widths[0];
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cp < output_widths[mid].lo)
+			hi = mid;
+		else if (cp > output_widths[mid].hi)
+			lo = mid + 1;
+		else
+			return output_widths[mid].width;
+	}
+	return 1;
+}
+
+/* 1 if keep (OUTPUT_KEEP_*) lets the control character cp through. */
+static int
+output_kept(uint32_t cp, int keep)
+{
+	return (cp == '\n' && (keep & OUTPUT_KEEP_NEWLINE)) ||
+	    (cp == '\t' && (keep & OUTPUT_KEEP_TAB)) ||
+	    (cp == '\r' && (keep & OUTPUT_KEEP_CR));
+}
+
 /* A copy of s without control characters; the caller frees it. */
 char *
-output_scrub(const char *s, int keep_newline)
+output_scrub(const char *s, int keep)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out, *q;
@@ -100,8 +183,8 @@ output_scrub(const char *s, int keep_newline)
 	q = out;
 	while (*p != '\0') {
 		n = output_decode(p, &cp);
-		if (cp == '\n' && keep_newline)
-			*q++ = '\n';
+		if (output_kept(cp, keep))
+			*q++ = (char)cp;
 		else if (output_is_control(cp))
 			*q++ = '?';
 		else {
@@ -114,7 +197,7 @@ output_scrub(const char *s, int keep_newline)
 	return out;
 }
 
-/* The number of code points in s. */
+/* The columns s takes on a terminal. */
 size_t
 output_width(const char *s)
 {
@@ -124,26 +207,33 @@ output_width(const char *s)
 
 	while (*p != '\0') {
 		p += output_decode(p, &cp);
-		w++;
+		w += output_cp_width(cp);
 	}
 	return w;
 }
 
-/* A copy of s cut to max code points; the caller frees it. */
+/* A copy of s cut to max columns; the caller frees it. */
 char *
 output_truncate(const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	uint32_t		 cp;
-	size_t			 w = 0, cut;
+	size_t			 w = 0, n, cw, cut;
 	char			*out;
 
 	if (max == 0 || output_width(s) <= max)
 		return strdup(s);
-	/* Keep max - 1 code points and end with the ellipsis. */
-	while (*p != '\0' && w < max - 1) {
-		p += output_decode(p, &cp);
-		w++;
+	/*
+	 * Keep what fits in max - 1 columns and end with the ellipsis; the
+	 * marks after the last character kept take no column and stay.
+	 */
+	while (*p != '\0') {
+		n = output_decode(p, &cp);
+		cw = output_cp_width(cp);
+		if (w + cw > max - 1)
+			break;
+		w += cw;
+		p += n;
 	}
 	cut = (size_t)(p - (const unsigned char *)s);
 	if ((out = malloc(cut + sizeof(OUTPUT_ELLIPSIS))) == NULL)
@@ -333,7 +423,7 @@ output_table_cell(FILE *out, const char *s, size_t width, int right, int last)
 	fputs(last ? "\n" : "  ", out);
 }
 
-/* Write the header and rows, padded by code points. */
+/* Write the header and rows, padded to display widths. */
 void
 output_table_print(const struct output_table *t, FILE *out)
 {
@@ -392,7 +482,7 @@ output_kv(FILE *out, int width, const char *key, const char *value)
 	char	*clean, *p;
 	int	 pad;
 
-	if ((clean = output_scrub(value, 1)) == NULL)
+	if ((clean = output_scrub(value, OUTPUT_KEEP_NEWLINE)) == NULL)
 		return;
 	pad = width - (int)output_width(key);
 	fprintf(out, "%s:%*s ", key, pad > 0 ? pad : 0, "");

@@ -1,7 +1,7 @@
 /*
- * output.h -- text for a terminal: scrubbing hostile strings, widths in
- * UTF-8 code points, aligned tables, "key: value" lines. Pure apart from
- * writing to the FILE it is given.
+ * output.h -- text for a terminal: scrubbing hostile strings, display
+ * widths of UTF-8 text, aligned tables, "key: value" lines. Pure apart
+ * from writing to the FILE it is given.
  */
 #ifndef OUTPUT_H
 #define OUTPUT_H
@@ -14,9 +14,14 @@
 /* The ellipsis that ends a truncated cell. */
 #define OUTPUT_ELLIPSIS "\xe2\x80\xa6"
 
+/* What output_scrub keeps of the control characters (or'ed). */
+#define OUTPUT_KEEP_NEWLINE	0x1	/* '\n' */
+#define OUTPUT_KEEP_TAB		0x2	/* '\t' */
+#define OUTPUT_KEEP_CR		0x4	/* '\r' */
+
 struct output_column {
 	const char	*header;
-	size_t		 max;		/* widest cell (code points), 0: any */
+	size_t		 max;		/* widest cell (columns), 0: any */
 	int		 right;		/* right-aligned (numbers) */
 };
 
@@ -25,17 +30,22 @@ struct output_table;
 /*
  * A copy of s in which every control character (C0, DEL, C1, the Unicode
  * line separators and bidirectional overrides) and every byte that is not
- * valid UTF-8 is replaced by '?'. With keep_newline, '\n' survives. The
- * caller frees the result; NULL only when memory runs out.
+ * valid UTF-8 is replaced by '?', except those that keep (OUTPUT_KEEP_*)
+ * names. The caller frees the result; NULL only when memory runs out.
  */
-char *output_scrub(const char *s, int keep_newline);
+char *output_scrub(const char *s, int keep);
 
-/* The number of UTF-8 code points in s (an invalid byte counts as one). */
+/*
+ * The columns s takes on a terminal: combining marks take none, East
+ * Asian wide and fullwidth characters two, others (an invalid byte too)
+ * one.
+ */
 size_t output_width(const char *s);
 
 /*
- * A copy of s cut to at most max code points, the last being an ellipsis
- * when something was cut (max 0: no limit). The caller frees the result.
+ * A copy of s cut to at most max columns, the last being an ellipsis
+ * when something was cut (max 0: no limit); a character is never split
+ * from its combining marks. The caller frees the result.
  */
 char *output_truncate(const char *s, size_t max);
 

@@ -7,6 +7,7 @@
  * control characters.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "duration.h"
 #include "tz.h"
 #include "output.h"
+#include "csvout.h"
 #include "print.h"
 
 /* Room for one rendered scalar (ids, counts, times). */
@@ -332,20 +334,33 @@ print_people(const struct cmd_call *call, const json_t *r, FILE *out,
 	return print_people_table(r, out, err, errlen);
 }
 
-/* Each {line, message} of errors as "FILE:LINE: message". */
+/*
+ * Each {line, field, message} of errors as "FILE:LINE: message", with
+ * "field: " before a message that does not name its field already.
+ */
 static void
 print_import_errors(const struct cmd_call *call, const json_t *errors,
     FILE *out)
 {
 	const json_t	*e;
+	const char	*field, *msg;
 	char		 a[PRINT_CELL], b[1024];
-	size_t		 i;
+	size_t		 i, n;
 
-	json_array_foreach(errors, i, e)
-		output_line(out, "%s:%s: %s",
-		    call->file != NULL ? call->file : "csv",
-		    print_s(e, "line", a, sizeof a),
-		    print_s(e, "message", b, sizeof b));
+	json_array_foreach(errors, i, e) {
+		field = json_string_value(json_object_get(e, "field"));
+		msg = print_s(e, "message", b, sizeof b);
+		n = field != NULL ? strlen(field) : 0;
+		if (field != NULL && (strncmp(msg, field, n) != 0 ||
+		    (msg[n] != ':' && msg[n] != ' ')))
+			output_line(out, "%s:%s: %s: %s",
+			    call->file != NULL ? call->file : "csv",
+			    print_s(e, "line", a, sizeof a), field, msg);
+		else
+			output_line(out, "%s:%s: %s",
+			    call->file != NULL ? call->file : "csv",
+			    print_s(e, "line", a, sizeof a), msg);
+	}
 }
 
 /* person import: the counts and the skipped lines. */
@@ -1103,17 +1118,21 @@ print_ref_line(FILE *out, const char *prefix, const json_t *p)
 		    print_s(p, "id", a, sizeof a));
 }
 
-/* enroll: the counts and who is waitlisted. */
+/* enroll: how many were selected, the counts and who is waitlisted. */
 int
 print_enroll(const struct cmd_call *call, const json_t *r, FILE *out,
     char *err, size_t errlen)
 {
 	const json_t	*p;
+	char		 a[PRINT_CELL];
 	size_t		 i;
 
 	(void)call;
 	if (print_want_object(r, err, errlen) == -1)
 		return -1;
+	if (json_object_get(r, "selected") != NULL)
+		output_line(out, "selected %s by recertification status",
+		    print_s(r, "selected", a, sizeof a));
 	output_line(out, "enrolled %zu, waitlisted %zu, already enrolled %zu",
 	    print_count(r, "enrolled"), print_count(r, "waitlisted"),
 	    print_count(r, "already"));
@@ -1367,6 +1386,902 @@ print_reply(const struct cmd_call *call, const json_t *r, FILE *out,
 	return 0;
 }
 
+/*
+ * CPD records and reports. A report's row is filled once into all its
+ * fields; the table shows some of them (and a few made for the eye, such
+ * as "87/267" or a bar), --csv writes those with a CSV name, under the
+ * protocol's names so that a spreadsheet's columns say what they hold.
+ */
+
+/* The most fields a report row has. */
+#define PRINT_FIELDS_MAX	16
+/* The cells of a coverage bar, 100 %, and the scale above the bars. */
+#define PRINT_BAR_WIDTH		20
+#define PRINT_BAR_SCALE		"0         50     100"
+
+/* One field of a report row. */
+struct print_field {
+	const char	*name;		/* CSV header; NULL: the table's only */
+	int		 kind;		/* CSVOUT_TEXT or CSVOUT_NUMBER */
+};
+
+/*
+ * Fill cells[0..nfields) from one row of the result: borrowed from row,
+ * or written into buf[i]; NULL where the value is missing or null (the
+ * table shows "-", CSV an empty field).
+ */
+typedef void (*print_fill_fn)(const json_t *row, const void *ctx,
+    const char **cells, char (*buf)[PRINT_CELL]);
+
+struct print_report {
+	const struct print_field	*fields;
+	size_t				 nfields;
+	const struct output_column	*cols;		/* the table's */
+	const size_t			*map;		/* field of each column */
+	size_t				 ncols;
+	print_fill_fn			 fill;
+	const void			*ctx;		/* for fill */
+};
+
+/* The text of obj.key (borrowed or in buf); NULL when missing or null. */
+static const char *
+print_v(const json_t *obj, const char *key, char *buf, size_t len)
+{
+	const json_t	*v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	return output_text(v, buf, len);
+}
+
+/* A number with at most one decimal, "36" or "12.5"; NULL if none. */
+static const char *
+print_decimal(const json_t *v, char *buf, size_t len)
+{
+	size_t	n;
+
+	if (json_is_integer(v))
+		return output_text(v, buf, len);
+	if (!json_is_real(v))
+		return v == NULL || json_is_null(v) ? NULL :
+		    output_text(v, buf, len);
+	snprintf(buf, len, "%.1f", json_real_value(v));
+	n = strlen(buf);
+	if (n > 2 && strcmp(buf + n - 2, ".0") == 0)
+		buf[n - 2] = '\0';
+	if (strcmp(buf, "-0") == 0)
+		snprintf(buf, len, "0");
+	return buf;
+}
+
+/* obj.key, a number of hours, as print_decimal writes it. */
+static const char *
+print_hours(const json_t *obj, const char *key, char *buf, size_t len)
+{
+	return print_decimal(json_object_get(obj, key), buf, len);
+}
+
+/* A share in percent with one decimal, "32.5"; NULL if none. */
+static const char *
+print_percent(const json_t *v, char *buf, size_t len)
+{
+	if (!json_is_number(v))
+		return v == NULL || json_is_null(v) ? NULL :
+		    output_text(v, buf, len);
+	snprintf(buf, len, "%.1f", json_number_value(v));
+	return buf;
+}
+
+/*
+ * "32.5" for part of whole, rounded down to one decimal as the daemon
+ * rounds (87 of 267 is 32.5, never overstated); "0.0" for nothing.
+ */
+static const char *
+print_share(json_int_t part, json_int_t whole, char *buf, size_t len)
+{
+	long long	p;
+
+	if (whole <= 0 || part <= 0)
+		p = 0;
+	else if (part >= whole)
+		p = 1000;
+	else if (part <= LLONG_MAX / 1000)
+		p = (long long)part * 1000 / (long long)whole;
+	else
+		p = (long long)((long double)part * 1000 / whole);
+	snprintf(buf, len, "%lld.%lld", p / 10, p % 10);
+	return buf;
+}
+
+/* A bar of PRINT_BAR_WIDTH cells filled to percent, in eighths. */
+static const char *
+print_bar(const json_t *percent, char *buf, size_t len)
+{
+	static const char *const eighths[] = { "", "\u258f", "\u258e",
+	    "\u258d", "\u258c", "\u258b", "\u258a", "\u2589" };
+	double	 pc;
+	long	 units, i;
+	size_t	 used = 0;
+	int	 n;
+
+	if (!json_is_number(percent))
+		return NULL;
+	pc = json_number_value(percent);
+	if (!(pc > 0))
+		pc = 0;
+	if (pc > 100)
+		pc = 100;
+	units = (long)(pc * PRINT_BAR_WIDTH * 8 / 100);
+	/* Someone trained is never drawn as no one. */
+	if (units == 0 && pc > 0)
+		units = 1;
+	buf[0] = '\0';
+	for (i = 0; i < PRINT_BAR_WIDTH; i++) {
+		n = snprintf(buf + used, len - used, "%s", i < units / 8 ?
+		    "\u2588" : i == units / 8 && units % 8 != 0 ?
+		    eighths[units % 8] : "\u2591");
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+/* Fill one row and add it to the table t, or write it as CSV. */
+static int
+print_report_row(const struct cmd_call *call, const struct print_report *rp,
+    const json_t *row, struct output_table *t, FILE *out)
+{
+	const char	*cells[PRINT_FIELDS_MAX], *pick[PRINT_FIELDS_MAX];
+	char		 buf[PRINT_FIELDS_MAX][PRINT_CELL];
+	int		 kinds[PRINT_FIELDS_MAX];
+	size_t		 k, n = 0;
+
+	memset(cells, 0, sizeof cells);
+	rp->fill(row, rp->ctx, cells, buf);
+	if (!call->csv) {
+		for (k = 0; k < rp->ncols; k++)
+			pick[k] = cells[rp->map[k]];
+		return output_table_add(t, pick);
+	}
+	for (k = 0; k < rp->nfields; k++) {
+		if (rp->fields[k].name == NULL)
+			continue;
+		pick[n] = cells[k];
+		kinds[n++] = rp->fields[k].kind;
+	}
+	return csvout_row(out, pick, kinds, n);
+}
+
+/*
+ * The rows of a report (and last, a closing row, if not NULL) as a table,
+ * or with --csv as CSV under a header of the fields' names.
+ */
+static int
+print_report(const struct cmd_call *call, const struct print_report *rp,
+    const json_t *rows, const json_t *last, FILE *out, char *err,
+    size_t errlen)
+{
+	struct output_table	*t = NULL;
+	const json_t		*row;
+	const char		*names[PRINT_FIELDS_MAX];
+	size_t			 i, n = 0;
+	int			 failed = 0;
+
+	if (rp->nfields > PRINT_FIELDS_MAX || rp->ncols > PRINT_FIELDS_MAX) {
+		snprintf(err, errlen, "a report of more than %d fields",
+		    PRINT_FIELDS_MAX);
+		return -1;
+	}
+	if (call->csv) {
+		for (i = 0; i < rp->nfields; i++)
+			if (rp->fields[i].name != NULL)
+				names[n++] = rp->fields[i].name;
+		failed |= csvout_row(out, names, NULL, n) == -1;
+	} else if ((t = output_table_new(rp->cols, rp->ncols)) == NULL)
+		failed = 1;
+	json_array_foreach(rows, i, row) {
+		if (failed)
+			break;
+		failed |= print_report_row(call, rp, row, t, out) == -1;
+	}
+	if (!failed && last != NULL)
+		failed |= print_report_row(call, rp, last, t, out) == -1;
+	if (call->csv) {
+		if (failed) {
+			snprintf(err, errlen, "cannot write the CSV");
+			return -1;
+		}
+		return 0;
+	}
+	return print_table(t, failed, out, err, errlen);
+}
+
+/* "Иван Петров <ivan@school5.example>" for a completion. */
+static const char *
+print_who(const json_t *c, char *buf, size_t len)
+{
+	char	a[512], b[512];
+
+	snprintf(buf, len, "%s <%s>", print_s(c, "name", a, sizeof a),
+	    print_s(json_object_get(c, "person"), "email", b, sizeof b));
+	return buf;
+}
+
+/*
+ * One completion as "PREFIXИван Петров <ivan@x>, "Formative assessment",
+ * 36 h, 2026-11-20, register no 2026-000012".
+ */
+static void
+print_completion_line(FILE *out, const char *prefix, const json_t *c)
+{
+	const json_t	*counts;
+	char		 a[PRINT_CELL], b[1024], d[1024], e[PRINT_CELL],
+			 f[PRINT_CELL];
+
+	counts = json_object_get(c, "counts_for_recertification");
+	output_line(out, "%s%s, \"%s\", %s h, %s, register no %s%s", prefix,
+	    print_who(c, b, sizeof b), print_s(c, "title", d, sizeof d),
+	    print_hours(c, "hours", e, sizeof e) != NULL ? e : "-",
+	    print_s(c, "completed_on", f, sizeof f),
+	    print_s(c, "register_no", a, sizeof a),
+	    json_is_false(counts) ? " (does not count towards "
+	    "recertification)" : "");
+}
+
+/*
+ * The course completions that an attendance change created (r.completions)
+ * and, when lecternd says, those it took back (r.completions_removed).
+ */
+static void
+print_completions_made(const json_t *r, FILE *out)
+{
+	const json_t	*c;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(r, "completions"), i, c)
+		print_completion_line(out, "course completed: ", c);
+	json_array_foreach(json_object_get(r, "completions_removed"), i, c)
+		print_completion_line(out, "course completion removed "
+		    "(attendance below the share): ", c);
+}
+
+/* " occurrence 2027-03-24 15:00 MSK" when obj.key is a time. */
+static const char *
+print_occurrence_words(const json_t *obj, const char *key, char *buf,
+    size_t len)
+{
+	char	when[PRINT_CELL];
+
+	if (!json_is_string(json_object_get(obj, key)))
+		return "";
+	snprintf(buf, len, " occurrence %s", print_time(obj, key,
+	    tz_system_zone(), when, sizeof when));
+	return buf;
+}
+
+/* attendance mark: "session 12: 3 marked attended", course completions. */
+int
+print_attendance_mark(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	size_t	n;
+	char	a[PRINT_CELL], b[PRINT_CELL], c[2 * PRINT_CELL];
+
+	(void)call;
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	n = print_count(r, "marked");
+	output_line(out, "session %s%s: %zu %s marked %s",
+	    print_s(r, "session", a, sizeof a),
+	    print_occurrence_words(r, "occurrence", c, sizeof c), n,
+	    n == 1 ? "person" : "people", print_s(r, "state", b, sizeof b));
+	print_completions_made(r, out);
+	return 0;
+}
+
+static const struct print_field print_attendance_fields[] = {
+	{ "person_id", CSVOUT_NUMBER }, { "name", CSVOUT_TEXT },
+	{ "email", CSVOUT_TEXT }, { "organization", CSVOUT_TEXT },
+	{ "occurrence", CSVOUT_TEXT }, { "state", CSVOUT_TEXT },
+	{ "minutes", CSVOUT_NUMBER }, { "source", CSVOUT_TEXT },
+	{ "entered_by", CSVOUT_NUMBER }, { "entered_at", CSVOUT_TEXT },
+	{ NULL, CSVOUT_TEXT },		/* 10: the occurrence, local */
+};
+
+static void
+print_attendance_fill(const json_t *a, const void *ctx, const char **cells,
+    char (*buf)[PRINT_CELL])
+{
+	const json_t	*p = json_object_get(a, "person");
+
+	(void)ctx;
+	cells[0] = print_v(p, "id", buf[0], PRINT_CELL);
+	cells[1] = print_v(a, "name", buf[1], PRINT_CELL);
+	cells[2] = print_v(p, "email", buf[2], PRINT_CELL);
+	cells[3] = print_v(a, "organization", buf[3], PRINT_CELL);
+	cells[4] = print_v(a, "occurrence", buf[4], PRINT_CELL);
+	cells[5] = print_v(a, "state", buf[5], PRINT_CELL);
+	cells[6] = print_v(a, "minutes", buf[6], PRINT_CELL);
+	cells[7] = print_v(a, "source", buf[7], PRINT_CELL);
+	cells[8] = print_v(a, "entered_by", buf[8], PRINT_CELL);
+	cells[9] = print_v(a, "entered_at", buf[9], PRINT_CELL);
+	if (cells[4] != NULL)
+		cells[10] = print_time(a, "occurrence", tz_system_zone(),
+		    buf[10], PRINT_CELL);
+}
+
+/* attendance ls: a table (an OCCURRENCE column for a series), or CSV. */
+int
+print_attendance(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	static const struct output_column cols[] = {
+		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "EMAIL", 40, 0 },
+		{ "ORGANIZATION", 30, 0 }, { "OCCURRENCE", 0, 0 },
+		{ "STATE", 0, 0 }, { "MINUTES", 0, 1 }, { "SOURCE", 0, 0 },
+	};
+	static const size_t map[] = { 0, 1, 2, 3, 10, 5, 6, 7 };
+	static const struct output_column scols[] = {
+		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "EMAIL", 40, 0 },
+		{ "ORGANIZATION", 30, 0 }, { "STATE", 0, 0 },
+		{ "MINUTES", 0, 1 }, { "SOURCE", 0, 0 },
+	};
+	static const size_t smap[] = { 0, 1, 2, 3, 5, 6, 7 };
+	struct print_report	 rp = { print_attendance_fields,
+	    sizeof print_attendance_fields / sizeof print_attendance_fields[0],
+	    scols, smap, 7, print_attendance_fill, NULL };
+	const json_t		*a;
+	size_t			 i;
+
+	if (print_want_array(r, err, errlen) == -1)
+		return -1;
+	json_array_foreach(r, i, a) {
+		if (json_is_string(json_object_get(a, "occurrence"))) {
+			rp.cols = cols;
+			rp.map = map;
+			rp.ncols = 8;
+			break;
+		}
+	}
+	return print_report(call, &rp, r, NULL, out, err, errlen);
+}
+
+/* attendance import: the counts, unknown emails, bad rows, completions. */
+int
+print_attendance_import(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	const json_t	*errors, *unknown, *dup, *u;
+	char		 a[PRINT_CELL], b[PRINT_CELL], line[PRINT_LINE],
+			 m[512];
+	size_t		 i, nu, ne;
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	unknown = json_object_get(r, "unknown");
+	errors = json_object_get(r, "errors");
+	dup = json_object_get(r, "duplicates");
+	nu = json_array_size(unknown);
+	ne = json_array_size(errors);
+	snprintf(line, sizeof line, "attended %s, absent %s",
+	    print_s(r, "attended", a, sizeof a),
+	    print_s(r, "absent", b, sizeof b));
+	if (nu > 0)
+		print_append(line, sizeof line, ", unknown %zu", nu);
+	if (ne > 0)
+		print_append(line, sizeof line, ", skipped %zu row%s", ne,
+		    ne == 1 ? "" : "s");
+	output_line(out, "%s", line);
+	if (json_is_integer(dup) && json_integer_value(dup) > 0)
+		output_line(out, "%lld row%s added to an earlier row of the "
+		    "same email (people who joined again)",
+		    (long long)json_integer_value(dup),
+		    json_integer_value(dup) == 1 ? "" : "s");
+	json_array_foreach(unknown, i, u)
+		output_line(out, "unknown: %s (no such person; not marked)",
+		    output_text(u, m, sizeof m));
+	print_import_errors(call, errors, out);
+	print_completions_made(r, out);
+	return 0;
+}
+
+/* course complete: the new completions and who had one already. */
+int
+print_course_complete(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	const json_t	*c;
+	char		 a[PRINT_CELL], b[512], d[PRINT_CELL];
+	size_t		 i;
+
+	(void)call;
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	output_line(out, "completed %zu, already completed %zu",
+	    print_count(r, "completed"), print_count(r, "already"));
+	json_array_foreach(json_object_get(r, "completed"), i, c)
+		print_completion_line(out, "completed: ", c);
+	json_array_foreach(json_object_get(r, "already"), i, c)
+		output_line(out, "already completed: %s (id %s), register "
+		    "no %s", print_s(c, "email", b, sizeof b),
+		    print_s(c, "id", a, sizeof a),
+		    print_s(c, "register_no", d, sizeof d));
+	return 0;
+}
+
+/* training record: "completion 12 recorded: register no ...". */
+int
+print_training_record(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	char	a[PRINT_CELL], prefix[2 * PRINT_CELL];
+
+	(void)call;
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	snprintf(prefix, sizeof prefix, "completion %s recorded: ",
+	    print_s(r, "id", a, sizeof a));
+	print_completion_line(out, prefix, r);
+	return 0;
+}
+
+/* training import: the counts and the skipped lines. */
+int
+print_training_import(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	const json_t	*errors;
+	char		 a[PRINT_CELL], b[PRINT_CELL], line[PRINT_LINE];
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	errors = json_object_get(r, "errors");
+	snprintf(line, sizeof line, "recorded %s, duplicates %s",
+	    print_s(r, "recorded", a, sizeof a),
+	    print_s(r, "duplicates", b, sizeof b));
+	if (json_array_size(errors) > 0)
+		print_append(line, sizeof line, ", skipped %zu",
+		    json_array_size(errors));
+	output_line(out, "%s", line);
+	print_import_errors(call, errors, out);
+	return 0;
+}
+
+static const struct print_field print_completion_fields[] = {
+	{ "id", CSVOUT_NUMBER }, { "register_no", CSVOUT_TEXT },
+	{ "completed_on", CSVOUT_TEXT }, { "person_id", CSVOUT_NUMBER },
+	{ "name", CSVOUT_TEXT }, { "email", CSVOUT_TEXT },
+	{ "organization", CSVOUT_TEXT }, { "course", CSVOUT_NUMBER },
+	{ "title", CSVOUT_TEXT }, { "provider", CSVOUT_TEXT },
+	{ "hours", CSVOUT_NUMBER },
+	{ "counts_for_recertification", CSVOUT_TEXT },
+	{ "source", CSVOUT_TEXT }, { "entered_by", CSVOUT_NUMBER },
+	{ "entered_at", CSVOUT_TEXT },
+};
+
+static void
+print_completion_fill(const json_t *c, const void *ctx, const char **cells,
+    char (*buf)[PRINT_CELL])
+{
+	const json_t	*p = json_object_get(c, "person");
+
+	(void)ctx;
+	cells[0] = print_v(c, "id", buf[0], PRINT_CELL);
+	cells[1] = print_v(c, "register_no", buf[1], PRINT_CELL);
+	cells[2] = print_v(c, "completed_on", buf[2], PRINT_CELL);
+	cells[3] = print_v(p, "id", buf[3], PRINT_CELL);
+	cells[4] = print_v(c, "name", buf[4], PRINT_CELL);
+	cells[5] = print_v(p, "email", buf[5], PRINT_CELL);
+	cells[6] = print_v(c, "organization", buf[6], PRINT_CELL);
+	cells[7] = print_v(c, "course", buf[7], PRINT_CELL);
+	cells[8] = print_v(c, "title", buf[8], PRINT_CELL);
+	cells[9] = print_v(c, "provider", buf[9], PRINT_CELL);
+	cells[10] = print_hours(c, "hours", buf[10], PRINT_CELL);
+	cells[11] = print_v(c, "counts_for_recertification", buf[11],
+	    PRINT_CELL);
+	cells[12] = print_v(c, "source", buf[12], PRINT_CELL);
+	cells[13] = print_v(c, "entered_by", buf[13], PRINT_CELL);
+	cells[14] = print_v(c, "entered_at", buf[14], PRINT_CELL);
+}
+
+/* completions: the certificate register as a table, or CSV. */
+int
+print_completions(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	static const struct output_column cols[] = {
+		{ "ID", 0, 1 }, { "REGISTER NO", 0, 0 },
+		{ "COMPLETED", 0, 0 }, { "NAME", 30, 0 },
+		{ "ORGANIZATION", 25, 0 }, { "TITLE", 40, 0 },
+		{ "PROVIDER", 25, 0 }, { "HOURS", 0, 1 }, { "COUNTS", 0, 0 },
+	};
+	static const size_t map[] = { 0, 1, 2, 4, 6, 8, 9, 10, 11 };
+	static const struct print_report rp = { print_completion_fields,
+	    sizeof print_completion_fields / sizeof print_completion_fields[0],
+	    cols, map, 9, print_completion_fill, NULL };
+
+	if (print_want_array(r, err, errlen) == -1)
+		return -1;
+	return print_report(call, &rp, r, NULL, out, err, errlen);
+}
+
+/* completion rm: one confirming line. */
+int
+print_completion_removed(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	const json_t	*c;
+	char		 a[PRINT_CELL], prefix[2 * PRINT_CELL];
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	c = json_object_get(r, "removed");
+	if (!json_is_object(c)) {
+		output_line(out, "completion %s removed", print_s(call->args,
+		    "id", a, sizeof a));
+		return 0;
+	}
+	snprintf(prefix, sizeof prefix, "completion %s removed: ",
+	    print_s(c, "id", a, sizeof a));
+	print_completion_line(out, prefix, c);
+	return 0;
+}
+
+/* "School No. 5, " when the call has --organization, else "". */
+static void
+print_org_prefix(const struct cmd_call *call, char *buf, size_t len)
+{
+	const json_t	*org = json_object_get(call->args, "organization");
+
+	if (json_is_string(org))
+		snprintf(buf, len, "%s, ", json_string_value(org));
+	else if (len > 0)
+		buf[0] = '\0';
+}
+
+/* The integer obj.key, or 0 when it is not one. */
+static json_int_t
+print_int(const json_t *obj, const char *key)
+{
+	const json_t	*v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static const struct print_field print_due_fields[] = {
+	{ "id", CSVOUT_NUMBER }, { "name", CSVOUT_TEXT },
+	{ "email", CSVOUT_TEXT }, { "organization", CSVOUT_TEXT },
+	{ "position", CSVOUT_TEXT }, { "status", CSVOUT_TEXT },
+	{ "last_completed_on", CSVOUT_TEXT }, { "last_title", CSVOUT_TEXT },
+	{ "last_register_no", CSVOUT_TEXT }, { "due", CSVOUT_TEXT },
+	{ "days_left", CSVOUT_NUMBER },
+};
+
+static void
+print_due_fill(const json_t *p, const void *ctx, const char **cells,
+    char (*buf)[PRINT_CELL])
+{
+	static const char *const keys[] = { "id", "name", "email",
+	    "organization", "position", "status", "last_completed_on",
+	    "last_title", "last_register_no", "due", "days_left" };
+	size_t	i;
+
+	(void)ctx;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		cells[i] = print_v(p, keys[i], buf[i], PRINT_CELL);
+}
+
+/*
+ * report due: the summary ("170 of 267 teachers trained, 63.6 %" and the
+ * count of each status), then who, most urgent first; or CSV.
+ */
+int
+print_report_due(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	static const struct output_column cols[] = {
+		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "ORGANIZATION", 30, 0 },
+		{ "STATUS", 0, 0 }, { "LAST COMPLETED", 0, 0 },
+		{ "DUE", 0, 0 }, { "DAYS LEFT", 0, 1 },
+	};
+	static const size_t map[] = { 0, 1, 3, 5, 6, 9, 10 };
+	static const struct print_report rp = { print_due_fields,
+	    sizeof print_due_fields / sizeof print_due_fields[0],
+	    cols, map, 7, print_due_fill, NULL };
+	const json_t	*sum, *people;
+	json_int_t	 total, trained;
+	char		 a[PRINT_CELL], b[PRINT_CELL], c[PRINT_CELL],
+			 d[1024], pc[PRINT_CELL];
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	people = json_object_get(r, "people");
+	if (print_want_array(people, err, errlen) == -1)
+		return -1;
+	if (call->csv)
+		return print_report(call, &rp, people, NULL, out, err,
+		    errlen);
+	sum = json_object_get(r, "summary");
+	total = print_int(sum, "total");
+	trained = print_int(sum, "ok") + print_int(sum, "due_soon");
+	print_org_prefix(call, d, sizeof d);
+	output_line(out, "%sas of %s (cycle %s): %lld of %lld teachers "
+	    "trained, %s %%", d, print_s(r, "as_of", a, sizeof a),
+	    print_s(r, "cycle", b, sizeof b), (long long)trained,
+	    (long long)total, print_share(trained, total, pc, sizeof pc));
+	output_line(out, "ok %lld, due soon %lld (within %s days), overdue "
+	    "%lld, never trained %lld", (long long)print_int(sum, "ok"),
+	    (long long)print_int(sum, "due_soon"),
+	    print_s(r, "due_soon_days", c, sizeof c),
+	    (long long)print_int(sum, "overdue"),
+	    (long long)print_int(sum, "never"));
+	fputs("\n", out);
+	return print_report(call, &rp, people, NULL, out, err, errlen);
+}
+
+/* What a coverage row is filled with. */
+struct print_coverage {
+	const json_t	*total;		/* the closing row */
+	const char	*none;		/* the label of the group null */
+};
+
+static const struct print_field print_coverage_fields[] = {
+	{ "group", CSVOUT_TEXT }, { "trained", CSVOUT_NUMBER },
+	{ "total", CSVOUT_NUMBER }, { "percent", CSVOUT_NUMBER },
+	{ "hours", CSVOUT_NUMBER },
+	{ NULL, CSVOUT_TEXT },		/* 5: "87/267" */
+	{ NULL, CSVOUT_TEXT },		/* 6: "32.5 %" */
+	{ NULL, CSVOUT_TEXT },		/* 7: the bar */
+};
+
+static void
+print_coverage_fill(const json_t *g, const void *ctx, const char **cells,
+    char (*buf)[PRINT_CELL])
+{
+	const struct print_coverage	*cv = ctx;
+	const json_t			*pc;
+
+	if (g == cv->total)
+		cells[0] = "TOTAL";
+	else if ((cells[0] = print_v(g, "group", buf[0], PRINT_CELL)) ==
+	    NULL)
+		cells[0] = cv->none;
+	cells[1] = print_v(g, "trained", buf[1], PRINT_CELL);
+	cells[2] = print_v(g, "total", buf[2], PRINT_CELL);
+	pc = json_object_get(g, "percent");
+	cells[3] = print_percent(pc, buf[3], PRINT_CELL);
+	cells[4] = print_hours(g, "hours", buf[4], PRINT_CELL);
+	snprintf(buf[5], PRINT_CELL, "%s/%s", cells[1] != NULL ? cells[1] :
+	    "-", cells[2] != NULL ? cells[2] : "-");
+	cells[5] = buf[5];
+	if (cells[3] != NULL) {
+		snprintf(buf[6], PRINT_CELL, "%s %%", cells[3]);
+		cells[6] = buf[6];
+	}
+	cells[7] = print_bar(pc, buf[7], PRINT_CELL);
+}
+
+/*
+ * report coverage: "87 of 267 teachers trained, 32.5 %" for the whole,
+ * then a row per group, the weakest first, each with a bar; or CSV.
+ */
+int
+print_report_coverage(const struct cmd_call *call, const json_t *r,
+    FILE *out, char *err, size_t errlen)
+{
+	struct output_column	 cols[] = {
+		{ "GROUP", 40, 0 }, { "TRAINED", 0, 1 }, { "PERCENT", 0, 1 },
+		{ "HOURS", 0, 1 }, { PRINT_BAR_SCALE, 0, 0 },
+	};
+	static const size_t	 map[] = { 0, 5, 6, 4, 7 };
+	struct print_coverage	 cv;
+	struct print_report	 rp = { print_coverage_fields,
+	    sizeof print_coverage_fields / sizeof print_coverage_fields[0],
+	    cols, map, 5, print_coverage_fill, &cv };
+	const json_t		*groups, *total;
+	const char		*by;
+	char			 a[PRINT_CELL], b[PRINT_CELL], c[PRINT_CELL],
+				 d[PRINT_CELL], e[PRINT_CELL], org[1024];
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	groups = json_object_get(r, "groups");
+	total = json_object_get(r, "total");
+	if (print_want_array(groups, err, errlen) == -1)
+		return -1;
+	by = json_string_value(json_object_get(r, "by"));
+	cv.total = json_is_object(total) ? total : NULL;
+	if (by != NULL && strcmp(by, "organization") == 0) {
+		cols[0].header = "ORGANIZATION";
+		cv.none = "(no organization)";
+	} else if (by != NULL && strcmp(by, "position") == 0) {
+		cols[0].header = "POSITION";
+		cv.none = "(no position)";
+	} else {
+		cols[0].header = "GROUP";
+		cv.none = "(all)";
+	}
+	/* Without a grouping the one group is the total. */
+	if (by == NULL && cv.total != NULL)
+		groups = NULL;
+	if (call->csv)
+		return print_report(call, &rp, groups, cv.total, out, err,
+		    errlen);
+	print_org_prefix(call, org, sizeof org);
+	if (cv.total != NULL) {
+		output_line(out, "%s%s to %s: %s of %s teachers trained, %s %%",
+		    org, print_s(r, "from", a, sizeof a),
+		    print_s(r, "to", b, sizeof b),
+		    print_s(total, "trained", c, sizeof c),
+		    print_s(total, "total", d, sizeof d),
+		    print_percent(json_object_get(total, "percent"), e,
+		    sizeof e) != NULL ? e : "-");
+		fputs("\n", out);
+	}
+	return print_report(call, &rp, groups, cv.total, out, err, errlen);
+}
+
+/* What an hours row is filled with. */
+struct print_hours_ctx {
+	const json_t	*total;		/* the closing row (table only) */
+};
+
+static const struct print_field print_hours_person_fields[] = {
+	{ "person_id", CSVOUT_NUMBER }, { "name", CSVOUT_TEXT },
+	{ "email", CSVOUT_TEXT }, { "organization", CSVOUT_TEXT },
+	{ "sessions", CSVOUT_NUMBER }, { "courses", CSVOUT_NUMBER },
+	{ "external", CSVOUT_NUMBER }, { "total", CSVOUT_NUMBER },
+};
+
+static const struct print_field print_hours_org_fields[] = {
+	{ "organization", CSVOUT_TEXT }, { "people", CSVOUT_NUMBER },
+	{ "sessions", CSVOUT_NUMBER }, { "courses", CSVOUT_NUMBER },
+	{ "external", CSVOUT_NUMBER }, { "total", CSVOUT_NUMBER },
+};
+
+/* The kinds of hours of a row, the fields from first on. */
+static void
+print_hours_fill_hours(const json_t *row, const char **cells,
+    char (*buf)[PRINT_CELL], size_t first)
+{
+	static const char *const keys[] = { "sessions", "courses",
+	    "external", "total" };
+	size_t	i;
+
+	for (i = 0; i < 4; i++)
+		cells[first + i] = print_hours(row, keys[i], buf[first + i],
+		    PRINT_CELL);
+}
+
+static void
+print_hours_person_fill(const json_t *row, const void *ctx,
+    const char **cells, char (*buf)[PRINT_CELL])
+{
+	const struct print_hours_ctx	*hc = ctx;
+	const json_t			*p = json_object_get(row, "person");
+
+	if (row == hc->total) {
+		cells[0] = cells[2] = cells[3] = "";
+		cells[1] = "TOTAL";
+	} else {
+		cells[0] = print_v(p, "id", buf[0], PRINT_CELL);
+		cells[1] = print_v(row, "name", buf[1], PRINT_CELL);
+		cells[2] = print_v(p, "email", buf[2], PRINT_CELL);
+		cells[3] = print_v(row, "organization", buf[3], PRINT_CELL);
+	}
+	print_hours_fill_hours(row, cells, buf, 4);
+}
+
+static void
+print_hours_org_fill(const json_t *row, const void *ctx, const char **cells,
+    char (*buf)[PRINT_CELL])
+{
+	const struct print_hours_ctx	*hc = ctx;
+
+	if (row == hc->total)
+		cells[0] = "TOTAL";
+	else if ((cells[0] = print_v(row, "organization", buf[0],
+	    PRINT_CELL)) == NULL)
+		cells[0] = "(no organization)";
+	cells[1] = print_v(row, "people", buf[1], PRINT_CELL);
+	print_hours_fill_hours(row, cells, buf, 2);
+}
+
+/* The sums of the hours (and people) of rows, a new object; NULL if none. */
+static json_t *
+print_hours_total(const json_t *rows)
+{
+	static const char *const keys[] = { "sessions", "courses",
+	    "external", "total" };
+	const json_t	*row;
+	json_t		*t;
+	double		 sum[4] = { 0, 0, 0, 0 };
+	json_int_t	 people = 0;
+	size_t		 i, k;
+
+	json_array_foreach(rows, i, row) {
+		for (k = 0; k < 4; k++)
+			sum[k] += json_number_value(json_object_get(row,
+			    keys[k]));
+		people += print_int(row, "people");
+	}
+	if ((t = json_object()) == NULL)
+		return NULL;
+	for (k = 0; k < 4; k++)
+		if (json_object_set_new(t, keys[k], json_real(sum[k])) == -1)
+			goto fail;
+	if (json_object_set_new(t, "people", json_integer(people)) == -1)
+		goto fail;
+	return t;
+fail:
+	json_decref(t);
+	return NULL;
+}
+
+/*
+ * report hours: a row per person (or organization), the most hours
+ * first, and their total; or CSV (without the total).
+ */
+int
+print_report_hours(const struct cmd_call *call, const json_t *r, FILE *out,
+    char *err, size_t errlen)
+{
+	static const struct output_column pcols[] = {
+		{ "ID", 0, 1 }, { "NAME", 30, 0 }, { "EMAIL", 40, 0 },
+		{ "ORGANIZATION", 30, 0 }, { "SESSIONS", 0, 1 },
+		{ "COURSES", 0, 1 }, { "EXTERNAL", 0, 1 }, { "TOTAL", 0, 1 },
+	};
+	static const size_t pmap[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	static const struct output_column ocols[] = {
+		{ "ORGANIZATION", 40, 0 }, { "PEOPLE", 0, 1 },
+		{ "SESSIONS", 0, 1 }, { "COURSES", 0, 1 },
+		{ "EXTERNAL", 0, 1 }, { "TOTAL", 0, 1 },
+	};
+	static const size_t omap[] = { 0, 1, 2, 3, 4, 5 };
+	struct print_hours_ctx	 hc = { NULL };
+	struct print_report	 rp = { print_hours_person_fields,
+	    sizeof print_hours_person_fields /
+	    sizeof print_hours_person_fields[0],
+	    pcols, pmap, 8, print_hours_person_fill, &hc };
+	const json_t		*rows;
+	const char		*by;
+	json_t			*total = NULL;
+	char			 a[PRINT_CELL], b[PRINT_CELL], org[1024];
+	int			 rc;
+
+	if (print_want_object(r, err, errlen) == -1)
+		return -1;
+	rows = json_object_get(r, "rows");
+	if (print_want_array(rows, err, errlen) == -1)
+		return -1;
+	by = json_string_value(json_object_get(r, "by"));
+	if (by != NULL && strcmp(by, "organization") == 0) {
+		rp.fields = print_hours_org_fields;
+		rp.nfields = sizeof print_hours_org_fields /
+		    sizeof print_hours_org_fields[0];
+		rp.cols = ocols;
+		rp.map = omap;
+		rp.ncols = 6;
+		rp.fill = print_hours_org_fill;
+	}
+	if (call->csv)
+		return print_report(call, &rp, rows, NULL, out, err, errlen);
+	print_org_prefix(call, org, sizeof org);
+	output_line(out, "%shours of training from %s to %s", org,
+	    print_s(r, "from", a, sizeof a), print_s(r, "to", b, sizeof b));
+	fputs("\n", out);
+	if (json_array_size(rows) > 1 &&
+	    (total = print_hours_total(rows)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	hc.total = total;
+	rc = print_report(call, &rp, rows, total, out, err, errlen);
+	json_decref(total);
+	return rc;
+}
+
 /* outbox ls: a table. */
 int
 print_outbox(const struct cmd_call *call, const json_t *r, FILE *out,
@@ -1422,6 +2337,19 @@ print_outbox_retry(const struct cmd_call *call, const json_t *r, FILE *out,
 	return 0;
 }
 
+/* 1 if call's command has an option named name. */
+static int
+print_has_option(const struct cmd_call *call, const char *name)
+{
+	const struct args_option	*o;
+
+	for (o = call->entry->options; o->name != NULL; o++) {
+		if (strcmp(o->name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The daemon's refusal as "lectern: command: message" lines. */
 void
 print_refusal(const struct cmd_call *call, const json_t *error, FILE *out)
@@ -1435,8 +2363,9 @@ print_refusal(const struct cmd_call *call, const json_t *error, FILE *out)
 	if (call->file != NULL && n > 0) {
 		print_import_errors(call, errors, out);
 		output_line(out, "lectern: %s: %zu invalid row%s, nothing was "
-		    "imported (--partial imports the valid rows)",
-		    call->entry->name, n, n == 1 ? "" : "s");
+		    "imported%s", call->entry->name, n, n == 1 ? "" : "s",
+		    print_has_option(call, "partial") ?
+		    " (--partial imports the valid rows)" : "");
 		return;
 	}
 	field = json_object_get(error, "field");

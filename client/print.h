@@ -38,13 +38,24 @@ PRINT_FN(print_enroll);
 PRINT_FN(print_unenroll);
 PRINT_FN(print_rsvp);
 PRINT_FN(print_reply);
+PRINT_FN(print_attendance_mark);
+PRINT_FN(print_attendance);
+PRINT_FN(print_attendance_import);
+PRINT_FN(print_course_complete);
+PRINT_FN(print_training_record);
+PRINT_FN(print_training_import);
+PRINT_FN(print_completions);
+PRINT_FN(print_completion_removed);
+PRINT_FN(print_report_due);
+PRINT_FN(print_report_coverage);
+PRINT_FN(print_report_hours);
 PRINT_FN(print_outbox);
 PRINT_FN(print_outbox_retry);
 
 /*
  * Print the daemon's refusal of call on stderr-like out:
- * "lectern: session add: message (field: start)", and for person import
- * each entry of error.errors as "FILE:LINE: message".
+ * "lectern: session add: message (field: start)", and for a command that
+ * read a CSV file each entry of error.errors as "FILE:LINE: message".
  */
 void print_refusal(const struct cmd_call *call, const json_t *error,
     FILE *out);

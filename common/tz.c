@@ -23,16 +23,19 @@
  * aliases with identical contents share one copy, so the total is bounded
  * by the distinct files in the zoneinfo directory). Names are found
  * through a hash table; recent unknown names are remembered too, so the
- * request path never re-reads a file. These caches are not locked: the
- * daemon calls tz functions only from its main thread and the client has
- * one thread. tz_format_utc, tz_parse_utc and tz_days_from_civil keep no
- * state and may be called from anywhere.
+ * request path never re-reads a file. The caches are behind one mutex
+ * (the daemon's reader thread runs reports while the loop serves); a zone,
+ * once read, never changes or goes away, so what tz_zone returns is used
+ * without the lock. tz_format_utc, tz_parse_utc and tz_days_from_civil
+ * keep no state.
  *
  * Calendar arithmetic (civil date <-> day number) is done here with
  * integers instead of mktime()/timegm() for the same reason as above:
  * those depend on the process's TZ.
  */
 #include <sys/stat.h>
+
+#include <pthread.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +120,7 @@ struct tz_name {
 	const struct tz_zone *zone;
 };
 
+static pthread_mutex_t	 tz_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct tz_name	*tz_names;
 static size_t		 tz_names_size, tz_names_used;
 static struct tz_zone	*tz_zones;
@@ -802,9 +806,9 @@ tz_names_add(const char *name, uint32_t hash, const struct tz_zone *z)
 	tz_names_used++;
 }
 
-/* The zone for name, or NULL. */
+/* The zone for name, or NULL (tz_zone, with the caches locked). */
 static const struct tz_zone *
-tz_zone(const char *name)
+tz_zone_locked(const char *name)
 {
 	const struct tz_zone	*z;
 	struct tz_name		*e;
@@ -837,6 +841,17 @@ tz_zone(const char *name)
 		return NULL;
 	}
 	tz_names_add(name, hash, z);
+	return z;
+}
+
+static const struct tz_zone *
+tz_zone(const char *name)
+{
+	const struct tz_zone	*z;
+
+	pthread_mutex_lock(&tz_mtx);
+	z = tz_zone_locked(name);
+	pthread_mutex_unlock(&tz_mtx);
 	return z;
 }
 

@@ -37,6 +37,21 @@ void commands_set_config(const struct config *cfg);
 char *commands_execute(const char *line, size_t len,
     const struct commands_peer *peer, size_t *outlen);
 
+/*
+ * The same for the server: a long read-only command (a report) may run on
+ * the reader thread (offload.c). Then it returns NULL, *later names the
+ * request, and fn(arg, reply, len) receives the reply (malloc'd, now the
+ * callee's) on a later loop pass; until then the server sends this client
+ * nothing else, so that replies keep the order of requests. A server
+ * whose client goes away first calls commands_later_detach.
+ */
+typedef void (*commands_reply_fn)(void *, char *, size_t);
+struct commands_later;
+char *commands_execute_async(const char *line, size_t len,
+    const struct commands_peer *peer, size_t *outlen, commands_reply_fn fn,
+    void *arg, struct commands_later **later);
+void commands_later_detach(struct commands_later *);
+
 /* A reply with "id":null for a line the server could not frame (too long). */
 char *commands_refuse(enum lectern_error code, const char *message,
     size_t *outlen);

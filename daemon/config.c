@@ -106,6 +106,18 @@ static int config_set_bool(struct config_parse *, const struct config_key *,
     const char *, char *, size_t);
 static int config_set_reminders(struct config_parse *,
     const struct config_key *, const char *, char *, size_t);
+static int config_set_cycle(struct config_parse *, const struct config_key *,
+    const char *, char *, size_t);
+static int config_set_days(struct config_parse *, const struct config_key *,
+    const char *, char *, size_t);
+static int config_set_tenths(struct config_parse *, const struct config_key *,
+    const char *, char *, size_t);
+static int config_set_waitlist_order(struct config_parse *,
+    const struct config_key *, const char *, char *, size_t);
+static int config_set_digest(struct config_parse *, const struct config_key *,
+    const char *, char *, size_t);
+static int config_set_digest_to(struct config_parse *,
+    const struct config_key *, const char *, char *, size_t);
 
 #define CONFIG_OFF(f) offsetof(struct config, f)
 
@@ -119,6 +131,9 @@ enum {
 	CONFIG_K_RETRY_INITIAL, CONFIG_K_RETRY_MAX, CONFIG_K_TEMPLATES,
 	CONFIG_K_CA_FILE,
 	CONFIG_K_REMINDERS, CONFIG_K_ALARM, CONFIG_K_HORIZON,
+	CONFIG_K_CYCLE, CONFIG_K_DUE_SOON, CONFIG_K_MIN_HOURS,
+	CONFIG_K_ATTENDANCE, CONFIG_K_WAITLIST_ORDER, CONFIG_K_NOTICES,
+	CONFIG_K_DIGEST, CONFIG_K_DIGEST_TO,
 	CONFIG_NKEYS
 };
 
@@ -175,9 +190,28 @@ static const struct config_key config_keys[CONFIG_NKEYS] = {
 	    CONFIG_OFF(alarm_in_invite), 0, 0, 0 },
 	[CONFIG_K_HORIZON] = { "reminders", "horizon", config_set_seconds64,
 	    CONFIG_OFF(horizon), 86400, 10LL * 366 * 86400, 0 },
+	[CONFIG_K_CYCLE] = { "recertification", "cycle", config_set_cycle,
+	    CONFIG_OFF(recert_cycle), 0, 0, 0 },
+	[CONFIG_K_DUE_SOON] = { "recertification", "due_soon",
+	    config_set_days, CONFIG_OFF(recert_due_soon), 0, 3660, 0 },
+	/* Tenths: min_hours up to 10000 hours, completion_attendance %. */
+	[CONFIG_K_MIN_HOURS] = { "recertification", "min_hours",
+	    config_set_tenths, CONFIG_OFF(recert_min_hours), 0, 100000, 0 },
+	[CONFIG_K_ATTENDANCE] = { "recertification", "completion_attendance",
+	    config_set_tenths, CONFIG_OFF(recert_attendance), 1, 1000, 0 },
+	[CONFIG_K_WAITLIST_ORDER] = { "recertification", "waitlist_order",
+	    config_set_waitlist_order, CONFIG_OFF(recert_waitlist_due), 0, 0,
+	    0 },
+	[CONFIG_K_NOTICES] = { "recertification", "notices", config_set_bool,
+	    CONFIG_OFF(recert_notices), 0, 0, 0 },
+	[CONFIG_K_DIGEST] = { "recertification", "digest", config_set_digest,
+	    CONFIG_OFF(recert_digest), 0, 0, 0 },
+	[CONFIG_K_DIGEST_TO] = { "recertification", "digest_to",
+	    config_set_digest_to, 0, 0, 0, 0 },
 };
 
-static const char *const config_sections[] = { "daemon", "mail", "reminders" };
+static const char *const config_sections[] = { "daemon", "mail", "reminders",
+	"recertification" };
 
 static void config_problem(struct config_parse *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -838,6 +872,174 @@ config_set_reminders(struct config_parse *p, const struct config_key *k,
 }
 
 static int
+config_set_cycle(struct config_parse *p, const struct config_key *k,
+    const char *value, char *err, size_t errlen)
+{
+	return recert_parse_cycle(value, k->name, &p->cfg->recert_cycle, err,
+	    errlen);
+}
+
+/* A number of whole days: "180d", "26w" or a bare "180". */
+static int
+config_set_days(struct config_parse *p, const struct config_key *k,
+    const char *value, char *err, size_t errlen)
+{
+	int64_t secs;
+	char derr[256];
+
+	if (duration_parse(value, 86400, 1, &secs, derr, sizeof derr) == -1) {
+		snprintf(err, errlen, "%s: %s", k->name, derr);
+		return -1;
+	}
+	if (secs % 86400 != 0) {
+		snprintf(err, errlen, "%s: \"%s\" is not a whole number of days "
+		    "(write days, such as 180d)", k->name, value);
+		return -1;
+	}
+	if (secs / 86400 < k->min || secs / 86400 > k->max) {
+		snprintf(err, errlen, "%s: %s is out of range (%lld to %lld "
+		    "days)", k->name, value, k->min, k->max);
+		return -1;
+	}
+	*(int64_t *)(void *)((char *)p->cfg + k->off) = secs / 86400;
+	return 0;
+}
+
+/*
+ * A number with at most one decimal, kept in tenths: min_hours ("7.5"),
+ * or completion_attendance, a share in percent ("75%", "66.7%").
+ */
+static int
+config_set_tenths(struct config_parse *p, const struct config_key *k,
+    const char *value, char *err, size_t errlen)
+{
+	const char *s = value;
+	long long v = 0;
+	int digits = 0, percent = strcmp(k->name, "completion_attendance") == 0;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (++digits > 7)
+			goto bad;
+		v = v * 10 + (*s - '0');
+	}
+	v *= 10;
+	if (*s == '.' && s[1] >= '0' && s[1] <= '9') {
+		v += s[1] - '0';
+		s += 2;
+	}
+	if (percent && *s == '%')
+		s++;
+	if (digits == 0 || *s != '\0')
+		goto bad;
+	if (v < k->min || v > k->max) {
+		snprintf(err, errlen, "%s: %s is out of range (%lld.%lld to "
+		    "%lld%s)", k->name, value, k->min / 10, k->min % 10,
+		    k->max / 10, percent ? "%" : "");
+		return -1;
+	}
+	*(int64_t *)(void *)((char *)p->cfg + k->off) = v;
+	return 0;
+bad:
+	snprintf(err, errlen, percent ? "%s: \"%s\" is not a share such as "
+	    "75%%" : "%s: \"%s\" is not a number of hours such as 16 or 7.5",
+	    k->name, value);
+	return -1;
+}
+
+static int
+config_set_waitlist_order(struct config_parse *p, const struct config_key *k,
+    const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "fifo") == 0)
+		p->cfg->recert_waitlist_due = 0;
+	else if (strcmp(value, "due_date") == 0)
+		p->cfg->recert_waitlist_due = 1;
+	else {
+		snprintf(err, errlen, "%s: \"%s\" is not fifo or due_date",
+		    k->name, value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_set_digest(struct config_parse *p, const struct config_key *k,
+    const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "monthly") == 0)
+		p->cfg->recert_digest = CONFIG_DIGEST_MONTHLY;
+	else if (strcmp(value, "weekly") == 0)
+		p->cfg->recert_digest = CONFIG_DIGEST_WEEKLY;
+	else if (strcmp(value, "off") == 0)
+		p->cfg->recert_digest = CONFIG_DIGEST_OFF;
+	else {
+		snprintf(err, errlen, "%s: \"%s\" is not monthly, weekly or off",
+		    k->name, value);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+config_digest_to_clear(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->recert_ndigest_to; i++) {
+		free(cfg->recert_digest_to[i]);
+		cfg->recert_digest_to[i] = NULL;
+	}
+	cfg->recert_ndigest_to = 0;
+}
+
+/* Comma-separated bare addresses, each valid; at most CONFIG_DIGEST_TO_MAX. */
+static int
+config_set_digest_to(struct config_parse *p, const struct config_key *k,
+    const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = p->cfg;
+	char addr[LECTERN_EMAIL_MAX + 1], verr[256];
+	const char *s = value, *e, *end;
+	size_t n;
+
+	config_digest_to_clear(cfg);
+	for (;;) {
+		e = s + strcspn(s, ",");
+		end = e;
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		n = (size_t)(end - s);
+		if (n == 0 || n > LECTERN_EMAIL_MAX) {
+			snprintf(err, errlen, "%s: an address in the list is "
+			    "%s", k->name, n == 0 ? "empty" : "too long");
+			goto fail;
+		}
+		memcpy(addr, s, n);
+		addr[n] = '\0';
+		if (valid_email(addr, k->name, verr, sizeof verr) == -1) {
+			snprintf(err, errlen, "%s", verr);
+			goto fail;
+		}
+		if (cfg->recert_ndigest_to == CONFIG_DIGEST_TO_MAX) {
+			snprintf(err, errlen, "%s: at most %d addresses",
+			    k->name, CONFIG_DIGEST_TO_MAX);
+			goto fail;
+		}
+		cfg->recert_digest_to[cfg->recert_ndigest_to++] =
+		    config_xstrdup(addr);
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	return 0;
+fail:
+	config_digest_to_clear(cfg);
+	return -1;
+}
+
+static int
 config_section_known(const char *name)
 {
 	size_t i;
@@ -910,7 +1112,8 @@ config_reader_cb(char *str, int num, void *stream)
 		name = s + 1;
 		if (!config_section_known(name))
 			config_problem(p, p->lineno, "unknown section [%s]: "
-			    "the sections are [daemon], [mail] and [reminders]",
+			    "the sections are [daemon], [mail], [reminders] and "
+			    "[recertification]",
 			    name);
 		*rb = ']';
 		goto copy;
@@ -942,7 +1145,8 @@ config_handler_cb(void *user, const char *section, const char *name,
 
 	if (*section == '\0') {
 		config_problem(p, p->lineno, "\"%s\" is outside of any section: "
-		    "put it under [daemon], [mail] or [reminders]", name);
+		    "put it under [daemon], [mail], [reminders] or "
+		    "[recertification]", name);
 		return 1;
 	}
 	if (!config_section_known(section))
@@ -1200,6 +1404,11 @@ config_load(const char *path, struct config *cfg,
 	cfg->nreminders = 2;
 	cfg->alarm_in_invite = 0;
 	cfg->horizon = 365LL * 86400;
+	cfg->recert_cycle.months = 36;
+	cfg->recert_due_soon = 180;
+	cfg->recert_attendance = 750;
+	cfg->recert_notices = 1;
+	cfg->recert_digest = CONFIG_DIGEST_MONTHLY;
 
 	memset(&p, 0, sizeof p);
 	p.file = path != NULL ? path : "(built-in defaults)";
@@ -1258,6 +1467,7 @@ config_cleanup(struct config *cfg)
 	free(cfg->password_file);
 	free(cfg->templates);
 	free(cfg->ca_file);
+	config_digest_to_clear(cfg);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->coordinator_gid = (gid_t)-1;
 }

@@ -6,7 +6,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "recert.h"
+
 enum config_tls { CONFIG_TLS_REQUIRED, CONFIG_TLS_OPPORTUNISTIC, CONFIG_TLS_NONE };
+enum config_digest { CONFIG_DIGEST_MONTHLY, CONFIG_DIGEST_WEEKLY, CONFIG_DIGEST_OFF };
+
+/* Most addresses in [recertification] digest_to. */
+#define CONFIG_DIGEST_TO_MAX	32
 
 struct config {
 	char *path;			/* the file this came from (absolute) */
@@ -48,6 +54,17 @@ struct config {
 	size_t nreminders;		/* default: 1d, 1h */
 	int alarm_in_invite;		/* default 0 */
 	int64_t horizon;		/* series expanded this far ahead; 365d */
+
+	/* [recertification] */
+	struct recert_cycle recert_cycle;	/* default 3y */
+	int64_t recert_due_soon;	/* days, default 180 */
+	int64_t recert_min_hours;	/* tenths of an hour, default 0 */
+	int64_t recert_attendance;	/* completion_attendance, tenths of a percent, default 750 */
+	int recert_waitlist_due;	/* waitlist_order = due_date (default fifo: 0) */
+	int recert_notices;		/* default 1 */
+	enum config_digest recert_digest;	/* default monthly */
+	char *recert_digest_to[CONFIG_DIGEST_TO_MAX];	/* bare addresses; none: no digest */
+	size_t recert_ndigest_to;
 };
 
 /*

@@ -477,3 +477,351 @@ csvimport_cleanup(struct csvimport *c)
 	free(c->errors);
 	memset(c, 0, sizeof *c);
 }
+
+/*
+ * Tables with any columns (csvimport_table_parse): the same record scan
+ * and libcsv settings as the people file, with the cells of a record kept
+ * in a growing array instead of fixed fields.
+ */
+struct csvimport_tctx {
+	struct csvimport_table	*out;
+	size_t			 line;
+	char			**cells;	/* CSVIMPORT_TABLE_COLS + 1 */
+	size_t			 ncells;	/* counted, stored up to the cap */
+	char			 problem[160];
+	int			 header_done;
+	char			 fatal[256];
+	size_t			 rows_alloc, errors_alloc;
+	int			 nomem;
+};
+
+static void csvimport_tproblem(struct csvimport_tctx *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+csvimport_tproblem(struct csvimport_tctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (ctx->problem[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ctx->problem, sizeof ctx->problem, fmt, ap);
+	va_end(ap);
+}
+
+static void
+csvimport_tclear(struct csvimport_tctx *ctx)
+{
+	size_t	i;
+
+	for (i = 0; i < ctx->ncells && i <= CSVIMPORT_TABLE_COLS; i++) {
+		free(ctx->cells[i]);
+		ctx->cells[i] = NULL;
+	}
+	ctx->ncells = 0;
+	ctx->problem[0] = '\0';
+}
+
+/* libcsv: one cell of a table ended. */
+static void
+csvimport_tfield_cb(void *data, size_t len, void *arg)
+{
+	struct csvimport_tctx	*ctx = arg;
+	size_t			 i = ctx->ncells++;
+	char			*copy;
+
+	if (i > CSVIMPORT_TABLE_COLS)
+		return;		/* counted: too many cells */
+	if (len > 0 && memchr(data, '\0', len) != NULL) {
+		csvimport_tproblem(ctx, "cell %zu contains a NUL byte", i + 1);
+		return;
+	}
+	if (valid_utf8(data, len) == -1) {
+		csvimport_tproblem(ctx, "cell %zu is not valid UTF-8", i + 1);
+		return;
+	}
+	if (len == 0)
+		return;
+	if ((copy = malloc(len + 1)) == NULL) {
+		ctx->nomem = 1;
+		return;
+	}
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	ctx->cells[i] = copy;
+}
+
+static void
+csvimport_terror(struct csvimport_tctx *ctx, size_t line, const char *msg)
+{
+	struct csvimport_table	*out = ctx->out;
+	void			*p;
+	size_t			 n;
+
+	if (out->nerrors == ctx->errors_alloc) {
+		n = ctx->errors_alloc == 0 ? 16 : ctx->errors_alloc * 2;
+		if ((p = reallocarray(out->errors, n,
+		    sizeof *out->errors)) == NULL) {
+			ctx->nomem = 1;
+			return;
+		}
+		out->errors = p;
+		ctx->errors_alloc = n;
+	}
+	if ((out->errors[out->nerrors].message = strdup(msg)) == NULL) {
+		ctx->nomem = 1;
+		return;
+	}
+	out->errors[out->nerrors++].line = line;
+}
+
+/* A name as written in the header, blanks around it removed; malloc'd. */
+static char *
+csvimport_trimmed(const char *s)
+{
+	size_t	 l;
+	char	*d;
+
+	if (s == NULL)
+		s = "";
+	while (*s == ' ' || *s == '\t')
+		s++;
+	l = strlen(s);
+	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+		l--;
+	if ((d = malloc(l + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, l);
+	d[l] = '\0';
+	return d;
+}
+
+static void
+csvimport_theader(struct csvimport_tctx *ctx)
+{
+	struct csvimport_table	*out = ctx->out;
+	size_t			 i;
+
+	ctx->header_done = 1;
+	if (ctx->problem[0] != '\0') {
+		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header: %s",
+		    ctx->problem);
+		return;
+	}
+	if (ctx->ncells > CSVIMPORT_TABLE_COLS) {
+		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header has "
+		    "%zu columns, more than %d", ctx->ncells,
+		    CSVIMPORT_TABLE_COLS);
+		return;
+	}
+	if ((out->header = calloc(ctx->ncells, sizeof *out->header)) ==
+	    NULL) {
+		ctx->nomem = 1;
+		return;
+	}
+	out->ncols = ctx->ncells;
+	for (i = 0; i < ctx->ncells; i++) {
+		if ((out->header[i] = csvimport_trimmed(ctx->cells[i])) ==
+		    NULL) {
+			ctx->nomem = 1;
+			return;
+		}
+		if (out->header[i][0] == '\0') {
+			snprintf(ctx->fatal, sizeof ctx->fatal, "csv: column "
+			    "%zu of the header has no name", i + 1);
+			return;
+		}
+	}
+}
+
+static void
+csvimport_trow(struct csvimport_tctx *ctx)
+{
+	struct csvimport_table	*out = ctx->out;
+	struct csvimport_record	*r;
+	char			 msg[200];
+	void			*p;
+	size_t			 i, n;
+
+	if (ctx->ncells != out->ncols) {
+		snprintf(msg, sizeof msg, "expected %zu cells as in the "
+		    "header, found %zu", out->ncols, ctx->ncells);
+		csvimport_terror(ctx, ctx->line, msg);
+		return;
+	}
+	if (ctx->problem[0] != '\0') {
+		csvimport_terror(ctx, ctx->line, ctx->problem);
+		return;
+	}
+	if (out->nrecords == ctx->rows_alloc) {
+		n = ctx->rows_alloc == 0 ? 64 : ctx->rows_alloc * 2;
+		if ((p = reallocarray(out->records, n,
+		    sizeof *out->records)) == NULL) {
+			ctx->nomem = 1;
+			return;
+		}
+		out->records = p;
+		ctx->rows_alloc = n;
+	}
+	if ((p = calloc(out->ncols ? out->ncols : 1, sizeof(char *))) ==
+	    NULL) {
+		ctx->nomem = 1;
+		return;
+	}
+	r = &out->records[out->nrecords++];
+	r->line = ctx->line;
+	r->cells = p;
+	for (i = 0; i < out->ncols; i++) {
+		r->cells[i] = ctx->cells[i];	/* moved */
+		ctx->cells[i] = NULL;
+	}
+}
+
+/* libcsv: one record of a table ended. */
+static void
+csvimport_trecord_cb(int c, void *arg)
+{
+	struct csvimport_tctx	*ctx = arg;
+
+	(void)c;
+	if (ctx->fatal[0] == '\0' && !ctx->nomem) {
+		if (!ctx->header_done)
+			csvimport_theader(ctx);
+		else
+			csvimport_trow(ctx);
+	}
+	csvimport_tclear(ctx);
+}
+
+/* Parse a table; see csvimport.h. */
+int
+csvimport_table_parse(const char *text, size_t len,
+    struct csvimport_table *out, char *err, size_t errlen)
+{
+	struct csvimport_tctx	*ctx = NULL;
+	struct csv_parser	 p;
+	size_t			 pos = 0, end, nl, line = 1;
+	char			 delim;
+	int			 have_parser = 0, bad;
+
+	memset(out, 0, sizeof *out);
+	if (text == NULL)
+		len = 0;
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	if ((ctx = calloc(1, sizeof *ctx)) == NULL ||
+	    (ctx->cells = calloc(CSVIMPORT_TABLE_COLS + 1,
+	    sizeof *ctx->cells)) == NULL)
+		goto fail;
+	ctx->out = out;
+	delim = csvimport_delimiter(text, len);
+	if (csvimport_parser_init(&p, delim) == -1)
+		goto fail;
+	have_parser = 1;
+	while (pos < len && ctx->fatal[0] == '\0' && !ctx->nomem) {
+		end = csvimport_record_end(text, len, pos, delim, &nl);
+		ctx->line = line;
+		if (!csvimport_blank(text + pos, end - pos)) {
+			bad = csv_parse(&p, text + pos, end - pos,
+			    csvimport_tfield_cb, csvimport_trecord_cb, ctx) !=
+			    end - pos;
+			if (!bad && csv_fini(&p, csvimport_tfield_cb,
+			    csvimport_trecord_cb, ctx) != 0)
+				bad = 1;
+			if (bad && csv_error(&p) == CSV_ENOMEM)
+				goto fail;
+			if (bad) {
+				csv_free(&p);
+				have_parser = 0;
+				csvimport_tclear(ctx);
+				if (!ctx->header_done) {
+					snprintf(ctx->fatal, sizeof ctx->fatal,
+					    "csv: the header has a misplaced "
+					    "quote");
+					break;
+				}
+				csvimport_terror(ctx, line, "misplaced quote "
+				    "(a quote inside an unquoted cell, text "
+				    "after a closing quote, or a quote that "
+				    "is never closed)");
+				if (csvimport_parser_init(&p, delim) == -1)
+					goto fail;
+				have_parser = 1;
+			}
+		}
+		line += nl;
+		pos = end;
+	}
+	if (ctx->nomem)
+		goto fail;
+	if (ctx->fatal[0] == '\0' && !ctx->header_done)
+		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the file is "
+		    "empty; the first row must name the columns");
+	if (ctx->fatal[0] != '\0')
+		goto fail;
+	if (have_parser)
+		csv_free(&p);
+	csvimport_tclear(ctx);
+	free(ctx->cells);
+	free(ctx);
+	return 0;
+fail:
+	if (ctx != NULL && ctx->fatal[0] != '\0')
+		snprintf(err, errlen, "%s", ctx->fatal);
+	else
+		snprintf(err, errlen, "csv: out of memory");
+	if (have_parser)
+		csv_free(&p);
+	if (ctx != NULL && ctx->cells != NULL) {
+		csvimport_tclear(ctx);
+		free(ctx->cells);
+	}
+	free(ctx);
+	csvimport_table_cleanup(out);
+	return -1;
+}
+
+/* The column named name (blanks around it ignored, any case), or -1. */
+int
+csvimport_table_column(const struct csvimport_table *t, const char *name)
+{
+	size_t	 i, l;
+
+	while (*name == ' ' || *name == '\t')
+		name++;
+	l = strlen(name);
+	while (l > 0 && (name[l - 1] == ' ' || name[l - 1] == '\t'))
+		l--;
+	for (i = 0; i < t->ncols; i++) {
+		if (strlen(t->header[i]) == l &&
+		    strncasecmp(t->header[i], name, l) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Free what csvimport_table_parse stored; t is left empty. */
+void
+csvimport_table_cleanup(struct csvimport_table *t)
+{
+	size_t	i, j;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nrecords; i++) {
+		for (j = 0; j < t->ncols; j++)
+			free(t->records[i].cells[j]);
+		free(t->records[i].cells);
+	}
+	free(t->records);
+	for (i = 0; t->header != NULL && i < t->ncols; i++)
+		free(t->header[i]);
+	free(t->header);
+	for (i = 0; i < t->nerrors; i++)
+		free(t->errors[i].message);
+	free(t->errors);
+	memset(t, 0, sizeof *t);
+}

@@ -36,4 +36,40 @@ int csvimport_parse(const char *text, size_t len, struct csvimport *out,
     char *err, size_t errlen);
 void csvimport_cleanup(struct csvimport *c);
 
+/*
+ * Any CSV table with a header row (attendance reports of webinar
+ * platforms, training records): the same reading rules as above, but the
+ * columns are whatever the header names. Column names are trimmed; cells
+ * of a record are NULL when empty.
+ */
+struct csvimport_record {
+	size_t	  line;		/* physical line where the record starts */
+	char	**cells;	/* ncols cells */
+};
+
+struct csvimport_table {
+	char			**header;	/* ncols trimmed names */
+	size_t			  ncols;
+	struct csvimport_record	 *records;
+	size_t			  nrecords;
+	struct csvimport_error	 *errors;	/* structural problems per line */
+	size_t			  nerrors;
+};
+
+/* Most columns a table's header may have. */
+#define CSVIMPORT_TABLE_COLS	256
+
+/*
+ * Parse text (len octets) into out. Returns 0 when the header is usable
+ * (at least one column, at most CSVIMPORT_TABLE_COLS, no empty name),
+ * or -1 with err set; records with the wrong number of cells, bad quoting
+ * or invalid UTF-8 are listed in out->errors with their line.
+ */
+int csvimport_table_parse(const char *text, size_t len,
+    struct csvimport_table *out, char *err, size_t errlen);
+/* The index of the column named name (trimmed, any case), or -1. */
+int csvimport_table_column(const struct csvimport_table *t,
+    const char *name);
+void csvimport_table_cleanup(struct csvimport_table *t);
+
 #endif

@@ -10,66 +10,70 @@
  *
  * libcurl (7.88) waits for the reply to the final dot blocking, inside
  * curl_multi_socket_action (smtp_done -> smtp_block_statemach), for up to
- * the response timeout (RFC 5321 allows 10 minutes). So all of the
- * libcurl side runs on a delivery thread ("the worker") with its own
- * event_base; a slow server stalls only the worker, never the daemon's
- * loop.
+ * the response timeout (RFC 5321 allows 10 minutes). So the libcurl side
+ * runs on delivery threads ("workers"), each with its own event_base and
+ * multi handle and a share of max_connections: one connection per worker
+ * up to DELIVERY_WORKERS_MAX, so that a wait for one server reply stalls
+ * only that connection, never the others and never the daemon's loop.
  *
  * The main thread (the daemon's loop) owns the store and everything else:
  * the work timer, reading due messages, the set of messages in flight,
  * the pause state, the group commit and the maildir transport. It hands
  * SMTP jobs (id, recipient, message bytes; ownership moves with the job)
- * and configuration snapshots to the worker through a job queue and an
- * event on the worker's base made active from the main thread. The worker
- * classifies each finished transfer and sends back an outcome (id,
- * classification, reply code, sanitised reply) through a result queue and
- * an event on the main base made active from the worker; it sends its log
- * lines back the same way, so that log.c (whose level is set on reload)
- * is only ever called from the main thread; the one exception is
- * log_fatal when the worker runs out of memory, which aborts anyway.
+ * and configuration snapshots to a worker through the worker's job queue
+ * and an event on the worker's base made active from the main thread (a
+ * job goes to the worker with the most room). A worker classifies each
+ * finished transfer and sends back an outcome (id, its own index,
+ * classification, reply code, sanitised reply) through the one result
+ * queue and an event on the main base made active from the worker
+ * (outcomes in groups, see delivery_res_push); it sends its log lines
+ * back the same way, so that log.c (whose level is set on reload) is only
+ * ever called from the main thread; the one exception is log_fatal when a
+ * worker runs out of memory, which aborts anyway.
  *
  * Locking rule. delivery_mtx guards exactly these, and nothing else is
- * touched by both threads:
- *   delivery_jobq (main appends, worker takes), delivery_resq (worker
- *   appends, main takes; delivery_res_cond is signalled on each append),
- *   delivery_abandon (set by the main thread at stop), delivery_socks[]
- *   (the connection sockets curl opened: added in the open-socket
- *   callback, removed in the close-socket callback, which also closes the
- *   fd while holding the lock, so that the main thread never shuts down a
- *   recycled descriptor) and delivery_xfers[].sock (the socket a busy slot
- *   uses, written in the socket callback, read by the main thread at
- *   stop).
- * Everything else named delivery_w* or living in delivery_xfers is the
- * worker's alone between pthread_create and pthread_join; everything
- * else is the main thread's. Before the thread starts and after it is
- * joined the main thread owns all of it (delivery_res_ev and
- * delivery_wake_ev are created before and freed after, so both threads
- * may name them). event_active() across threads is safe because
- * delivery_init_threads() (evthread_use_pthreads) runs before any
- * event_base exists. The lock is held only for list and array updates
- * and for socket(2), close(2) and shutdown(2) of the recorded sockets;
- * never while calling libcurl or libevent.
+ * touched by more than one thread:
+ *   each worker's jobq (main appends, that worker takes), delivery_resq
+ *   (workers append, main takes; delivery_res_cond is signalled on each
+ *   append), delivery_abandon (set by the main thread at stop),
+ *   delivery_socks[] (the connection sockets curl opened: added in the
+ *   open-socket callback, removed in the close-socket callback, which
+ *   also closes the fd while holding the lock, so that the main thread
+ *   never shuts down a recycled descriptor) and each worker's
+ *   xfers[].sock (the socket a busy slot uses, written in the socket
+ *   callback, read by the main thread at stop). delivery_unnoted and
+ *   delivery_group are atomics.
+ * Everything else in a struct delivery_worker (but its main-thread
+ * bookkeeping, see there) is that worker thread's alone between
+ * pthread_create and pthread_join; everything else is the main thread's.
+ * Before the threads start and after they are joined the main thread owns
+ * all of it (delivery_res_ev and each wake_ev are created before and
+ * freed after, so both sides may name them). event_active() across
+ * threads is safe because delivery_init_threads() (evthread_use_pthreads)
+ * runs before any event_base exists. The lock is held only for list and
+ * array updates and for socket(2), close(2) and shutdown(2) of the
+ * recorded sockets; never while calling libcurl or libevent.
  *
  * Maildir: each message is written crash-safely into new/ (tmp, fsync,
  * rename, fsync of the directory), a bounded batch per loop pass, on the
  * main thread.
  *
- * Outcomes are written to the store in one transaction per loop pass
- * (group commit). A message leaves the queue only once the server said 250
- * to the final dot; anything not marked sent is sent again after a crash.
+ * Outcomes are written to the store in one transaction per group (group
+ * commit). A message leaves the queue only once the server said 250 to the
+ * final dot; anything not marked sent is sent again after a crash.
  *
  * One timer (delivery_work_ev) stands for the earliest due message; with
  * nothing queued it is not armed at all. An idle worker sleeps in its loop
  * with no timer (EVLOOP_NO_EXIT_ON_EMPTY).
  *
- * libcurl is not linked but loaded (curlsym.c), and the worker started,
+ * libcurl is not linked but loaded (curlsym.c), and the workers started,
  * only when the first SMTP message is due (delivery_spawn, main thread):
  * a daemon that delivers into a maildir, or has not sent anything yet,
- * never maps libcurl and its TLS stacks. Until then every delivery_w*
- * object is NULL and delivery_spawned is 0. A library that cannot be
- * loaded pauses delivery like any server that refuses everything: the
+ * never maps libcurl and its TLS stacks. Until then there are no workers
+ * (delivery_workers is NULL) and delivery_spawned is 0. A library that
+ * cannot be loaded pauses delivery like any server that refuses all: the
  * messages stay queued and loading is tried again at the retry time or on
- * reload. Once started, the worker runs until delivery_stop.
+ * reload. Once started, the workers run until delivery_stop.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -104,6 +108,7 @@
 #include "wake.h"
 
 #define DELIVERY_SLOTS_MAX	100	/* the config's upper bound */
+#define DELIVERY_WORKERS_MAX	16	/* threads; more connections share */
 #define DELIVERY_PREFETCH	4	/* jobs handed per connection */
 #define DELIVERY_REPLY_MAX	256
 #define DELIVERY_LOGLINE_MAX	512
@@ -115,6 +120,7 @@
 #define DELIVERY_QUIT_WAIT	2L	/* seconds for each QUIT at stop */
 #define DELIVERY_MAILDIR_BATCH	32	/* messages written per loop pass */
 #define DELIVERY_RETRY_STORE	1	/* seconds before retrying a busy store */
+#define DELIVERY_NOTE_WAIT	1000	/* µs the worker may keep it */
 
 /* Where in the SMTP dialogue a transfer is: says whom a reply concerns. */
 enum delivery_phase {
@@ -142,7 +148,7 @@ struct delivery_wcfg {
 	char		*password;
 	char		*ca_file;
 	int		 tls;
-	long		 max;		/* connections, 1..DELIVERY_SLOTS_MAX */
+	long		 max;		/* this worker's connections, >= 1 */
 };
 
 enum delivery_job_kind {
@@ -173,6 +179,7 @@ struct delivery_res {
 	int64_t			 id;
 	enum delivery_outcome	 outcome;
 	long			 code;
+	size_t			 worker;	/* done: which one sent it */
 	char			 reply[DELIVERY_REPLY_MAX];	/* done */
 	enum log_level		 level;
 	char			 text[DELIVERY_LOGLINE_MAX];	/* log */
@@ -181,6 +188,8 @@ struct delivery_res {
 /* One slot (worker): an easy handle, reused, and the job it carries. */
 struct delivery_xfer {
 	CURL			*easy;
+	struct delivery_worker	*w;		/* the worker it belongs to */
+	unsigned		 cfg_gen;	/* settings its handle has */
 	struct curl_slist	*rcpt;
 	int			 busy;
 	struct delivery_job	*job;
@@ -195,6 +204,8 @@ struct delivery_xfer {
 	char			 reply[DELIVERY_REPLY_MAX];
 	char			 errbuf[CURL_ERROR_SIZE];
 };
+
+struct delivery_worker;
 
 /* One socket curl watches (curl_multi_assign'ed; worker). */
 struct delivery_sock {
@@ -224,6 +235,7 @@ static struct event_base	*delivery_base;
 static const struct config	*delivery_cfg;
 static struct event		*delivery_work_ev;	/* earliest due work */
 static struct event		*delivery_res_ev;	/* results arrived */
+static int			 delivery_flush_failing; /* the last write failed */
 static struct delivery_flight	*delivery_flights;
 static size_t			 delivery_nbusy, delivery_flights_cap;
 static struct delivery_done	*delivery_done;
@@ -233,9 +245,9 @@ static int			 delivery_paused;
 static int64_t			 delivery_paused_until;
 static char			 delivery_paused_reason[DELIVERY_REPLY_MAX];
 static int64_t			 delivery_next_at;
+static int64_t			 delivery_expired_at;	/* last look */
 static unsigned long		 delivery_seq;	/* maildir unique names */
-static pthread_t		 delivery_thread;
-static int			 delivery_spawned;	/* the worker runs */
+static int			 delivery_spawned;	/* the workers run */
 static int			 delivery_paused_quiet;	/* at debug */
 static char			 delivery_spawn_err[DELIVERY_REPLY_MAX];
 
@@ -243,31 +255,59 @@ static char			 delivery_spawn_err[DELIVERY_REPLY_MAX];
 static pthread_mutex_t		 delivery_mtx = PTHREAD_MUTEX_INITIALIZER;
 /* The log level, for the worker (log.c is the main thread's). */
 static atomic_int		 delivery_wlevel = LOG_LEVEL_INFO;
+/* Outcomes the main thread was not woken for yet, and how many may wait. */
+static atomic_size_t		 delivery_unnoted;
+static atomic_size_t		 delivery_group = 1;
 static pthread_cond_t		 delivery_res_cond;
-static struct delivery_job	*delivery_jobq, **delivery_jobq_tail =
-				    &delivery_jobq;
 static struct delivery_res	*delivery_resq, **delivery_resq_tail =
 				    &delivery_resq;
 static int			 delivery_abandon;
 static curl_socket_t		*delivery_socks;
 static size_t			 delivery_nsocks, delivery_socks_cap;
 
-/* Worker (main thread's only before start and after join). */
-static struct event_base	*delivery_wbase;
-static CURLM			*delivery_multi;
-static struct delivery_wcfg	*delivery_wcfg;
-static struct event		*delivery_wake_ev;	/* jobs or stop */
-static struct event		*delivery_curl_ev;	/* curl's timer */
-static struct event		*delivery_reap_ev;	/* frees dead sockets */
-static struct delivery_xfer	 delivery_xfers[DELIVERY_SLOTS_MAX];
-static size_t			 delivery_wbusy;
-static struct delivery_job	*delivery_wpend, **delivery_wpend_tail =
-				    &delivery_wpend;
-static struct delivery_sock	*delivery_reap_list;
-static int			 delivery_wabandon;	/* worker's copy */
+/*
+ * A worker: a thread with its own event base and multi handle, and a
+ * share of max_connections. libcurl (7.88) blocks a thread while it waits
+ * for the reply to a message's final dot; with one connection per worker
+ * (up to DELIVERY_WORKERS_MAX) that wait holds up only its own
+ * connection, not every transfer in flight.
+ *
+ * Its fields are the worker thread's alone between pthread_create and
+ * pthread_join, the main thread's before and after, except: jobq (under
+ * delivery_mtx), xfers[].sock (under delivery_mtx, see the locking rule)
+ * and the main thread's own bookkeeping at the end.
+ */
+struct delivery_worker {
+	size_t			 index;
+	pthread_t		 thread;
+	int			 running;	/* the thread was started */
+	struct event_base	*base;
+	CURLM			*multi;
+	struct delivery_wcfg	*cfg;
+	unsigned		 cfg_gen;	/* counts new settings, from 1 */
+	struct event		*wake_ev;	/* jobs or stop */
+	struct event		*curl_ev;	/* curl's timer */
+	struct event		*reap_ev;	/* frees dead sockets */
+	struct event		*note_ev;	/* results wait */
+	struct delivery_xfer	*xfers;		/* nslots of them */
+	size_t			 nslots;
+	size_t			 busy;
+	struct delivery_job	*pend, **pend_tail;
+	struct delivery_sock	*reap_list;
+	int			 abandoned;	/* worker's copy */
+	/* Shared, under delivery_mtx. */
+	struct delivery_job	*jobq, **jobq_tail;
+	/* Main thread. */
+	size_t			 handed;	/* jobs without an outcome yet */
+	long			 limit;		/* its share of the connections */
+};
+
+/* Main thread (the array); each element as above. */
+static struct delivery_worker	*delivery_workers;
+static size_t			 delivery_nworkers;
 
 static void delivery_work_cb(evutil_socket_t, short, void *);
-static void delivery_check(void);
+static void delivery_check(struct delivery_worker *);
 static void delivery_wlog(enum log_level, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -448,6 +488,7 @@ delivery_flush(void)
 		log_warn("delivery: cannot record %zu outcome%s now (%s); "
 		    "retrying", delivery_ndone, delivery_ndone == 1 ? "" : "s",
 		    code == LECTERN_E_BUSY ? "database busy" : "database error");
+		delivery_flush_failing = 1;
 		return -1;
 	}
 	for (i = 0; i < delivery_ndone; i++) {
@@ -488,11 +529,13 @@ delivery_flush(void)
 		log_notice("delivery: %" PRId64 " message%s expired unsent", n,
 		    n == 1 ? "" : "s");
 	delivery_ndone = 0;
+	delivery_flush_failing = 0;
 	return 0;
 
 fail:
 	store_rollback();
 	log_warn("delivery: cannot record outcomes: %s; retrying", err);
+	delivery_flush_failing = 1;
 	return -1;
 }
 
@@ -759,18 +802,56 @@ done:
 /* SMTP transfers. */
 /* The delivery thread (the worker). */
 
-/* Append a result for the main thread and wake its loop (worker). */
+/* Wake the main thread's loop for the results queued (worker). */
 static void
-delivery_res_push(struct delivery_res *r)
+delivery_wnote(struct delivery_worker *w)
 {
+	atomic_store(&delivery_unnoted, 0);
+	if (w->note_ev != NULL)
+		evtimer_del(w->note_ev);
+	/* Set before the thread starts, freed after it is joined. */
+	event_active(delivery_res_ev, EV_READ, 0);
+}
+
+static void
+delivery_wnote_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	delivery_wnote(arg);
+}
+
+/*
+ * Append a result for the main thread (worker). Outcomes wake it in
+ * groups, max_connections at a time (counted over all workers) or
+ * DELIVERY_NOTE_WAIT after the first, and it writes each group in one
+ * transaction: a wake-up and a commit per message cost more than the
+ * message's bookkeeping. So after a crash the messages sent again are
+ * those being sent plus fewer than max_connections whose 250 had not
+ * been written yet. Log lines wake it at once.
+ */
+static void
+delivery_res_push(struct delivery_worker *w, struct delivery_res *r)
+{
+	struct timeval	 tv = { 0, DELIVERY_NOTE_WAIT };
+
 	r->next = NULL;
 	pthread_mutex_lock(&delivery_mtx);
 	*delivery_resq_tail = r;
 	delivery_resq_tail = &r->next;
 	pthread_cond_signal(&delivery_res_cond);
 	pthread_mutex_unlock(&delivery_mtx);
-	/* Set before the thread starts, freed after it is joined. */
-	event_active(delivery_res_ev, EV_READ, 0);
+	if (w == NULL) {
+		event_active(delivery_res_ev, EV_READ, 0);
+		return;
+	}
+	if (w->note_ev == NULL || atomic_fetch_add(&delivery_unnoted, 1) + 1 >=
+	    atomic_load(&delivery_group)) {
+		delivery_wnote(w);
+		return;
+	}
+	if (!evtimer_pending(w->note_ev, NULL))
+		evtimer_add(w->note_ev, &tv);
 }
 
 /* A log line, written by the main thread (worker). */
@@ -790,7 +871,7 @@ delivery_wlog(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->text, sizeof r->text, fmt, ap);
 	va_end(ap);
-	delivery_res_push(r);
+	delivery_res_push(NULL, r);
 }
 
 /*
@@ -831,19 +912,19 @@ delivery_opensocket_cb(void *arg, curlsocktype purpose,
 static int
 delivery_closesocket_cb(void *arg, curl_socket_t s)
 {
-	size_t	 i;
-	int	 r;
+	struct delivery_worker	*w = arg;
+	size_t			 i;
+	int			 r;
 
-	(void)arg;
 	pthread_mutex_lock(&delivery_mtx);
 	for (i = 0; i < delivery_nsocks; i++)
 		if (delivery_socks[i] == s) {
 			delivery_socks[i] = delivery_socks[--delivery_nsocks];
 			break;
 		}
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
-		if (delivery_xfers[i].sock == s)
-			delivery_xfers[i].sock = CURL_SOCKET_BAD;
+	for (i = 0; i < w->nslots; i++)
+		if (w->xfers[i].sock == s)
+			w->xfers[i].sock = CURL_SOCKET_BAD;
 	r = close(s);
 	pthread_mutex_unlock(&delivery_mtx);
 	return r;
@@ -851,19 +932,19 @@ delivery_closesocket_cb(void *arg, curl_socket_t s)
 
 /* Free a worker configuration (the password is wiped first). */
 static void
-delivery_wcfg_free(struct delivery_wcfg *w)
+delivery_wcfg_free(struct delivery_wcfg *c)
 {
-	if (w == NULL)
+	if (c == NULL)
 		return;
-	free(w->mail_url);
-	free(w->domain);
-	free(w->mail_from_addr);
-	free(w->username);
-	free(w->ca_file);
-	if (w->password != NULL)
-		explicit_bzero(w->password, strlen(w->password));
-	free(w->password);
-	free(w);
+	free(c->mail_url);
+	free(c->domain);
+	free(c->mail_from_addr);
+	free(c->username);
+	free(c->ca_file);
+	if (c->password != NULL)
+		explicit_bzero(c->password, strlen(c->password));
+	free(c->password);
+	free(c);
 }
 
 static int
@@ -879,25 +960,25 @@ delivery_dup(char **dst, const char *src)
 static struct delivery_wcfg *
 delivery_wcfg_new(const struct config *cfg)
 {
-	struct delivery_wcfg	*w;
+	struct delivery_wcfg	*c;
 
-	if ((w = calloc(1, sizeof *w)) == NULL)
+	if ((c = calloc(1, sizeof *c)) == NULL)
 		return NULL;
-	if (delivery_dup(&w->mail_url, cfg->mail_url) == -1 ||
-	    delivery_dup(&w->domain, cfg->domain) == -1 ||
-	    delivery_dup(&w->mail_from_addr, cfg->mail_from_addr) == -1 ||
-	    delivery_dup(&w->username, cfg->username) == -1 ||
-	    delivery_dup(&w->password, cfg->password) == -1 ||
-	    delivery_dup(&w->ca_file, cfg->ca_file) == -1) {
-		delivery_wcfg_free(w);
+	if (delivery_dup(&c->mail_url, cfg->mail_url) == -1 ||
+	    delivery_dup(&c->domain, cfg->domain) == -1 ||
+	    delivery_dup(&c->mail_from_addr, cfg->mail_from_addr) == -1 ||
+	    delivery_dup(&c->username, cfg->username) == -1 ||
+	    delivery_dup(&c->password, cfg->password) == -1 ||
+	    delivery_dup(&c->ca_file, cfg->ca_file) == -1) {
+		delivery_wcfg_free(c);
 		return NULL;
 	}
-	w->tls = (int)cfg->tls;
-	w->max = cfg->mail_max_connections > 0 ?
+	c->tls = (int)cfg->tls;
+	c->max = cfg->mail_max_connections > 0 ?
 	    (long)cfg->mail_max_connections : 1;
-	if (w->max > DELIVERY_SLOTS_MAX)
-		w->max = DELIVERY_SLOTS_MAX;
-	return w;
+	if (c->max > DELIVERY_SLOTS_MAX)
+		c->max = DELIVERY_SLOTS_MAX;
+	return c;
 }
 
 static void
@@ -1044,7 +1125,7 @@ delivery_prereq_cb(void *arg, char *conn_primary_ip, char *conn_local_ip,
 	(void)conn_local_ip;
 	(void)conn_primary_port;
 	(void)conn_local_port;
-	if (delivery_wcfg->username != NULL && x->fresh && !x->authed) {
+	if (x->w->cfg->username != NULL && x->fresh && !x->authed) {
 		x->noauth = 1;
 		return CURL_PREREQFUNC_ABORT;
 	}
@@ -1053,9 +1134,10 @@ delivery_prereq_cb(void *arg, char *conn_primary_ip, char *conn_local_ip,
 
 /* The URL with the EHLO name as its path: smtp://host:port/domain. */
 static int
-delivery_url(char *buf, size_t len, CURL *easy)
+delivery_url(const struct delivery_wcfg *c, char *buf, size_t len,
+    CURL *easy)
 {
-	const char	*u = delivery_wcfg->mail_url;
+	const char	*u = c->mail_url;
 	char		*dom;
 	size_t		 ulen;
 	int		 n;
@@ -1065,8 +1147,8 @@ delivery_url(char *buf, size_t len, CURL *easy)
 	ulen = strlen(u);
 	while (ulen > 0 && u[ulen - 1] == '/')
 		ulen--;
-	dom = curlsym_easy_escape(easy, delivery_wcfg->domain != NULL ?
-	    delivery_wcfg->domain : "localhost", 0);
+	dom = curlsym_easy_escape(easy, c->domain != NULL ? c->domain :
+	    "localhost", 0);
 	if (dom == NULL)
 		return -1;
 	n = snprintf(buf, len, "%.*s/%s", (int)ulen, u, dom);
@@ -1074,26 +1156,19 @@ delivery_url(char *buf, size_t len, CURL *easy)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* The options of slot x's handle that depend on the settings only. */
 static int
-delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
+delivery_setup_handle(struct delivery_xfer *x, char *err, size_t errlen)
 {
-	const struct delivery_wcfg	*c = delivery_wcfg;
+	const struct delivery_wcfg	*c = x->w->cfg;
 	CURL			*e = x->easy;
 	char			 url[1024], addr[512];
 	long			 ssl;
 	int			 n, ok = 1;
 
 	curlsym_easy_reset(e);
-	curlsym_slist_free_all(x->rcpt);
-	x->rcpt = NULL;
-	if (delivery_url(url, sizeof url, e) == -1) {
+	if (delivery_url(c, url, sizeof url, e) == -1) {
 		delivery_errf(err, errlen, "no mail url, or it is too long");
-		return -1;
-	}
-	n = snprintf(addr, sizeof addr, "<%s>", x->job->recipient);
-	if (n < 0 || (size_t)n >= sizeof addr ||
-	    (x->rcpt = curlsym_slist_append(NULL, addr)) == NULL) {
-		delivery_errf(err, errlen, "recipient address too long");
 		return -1;
 	}
 	n = snprintf(addr, sizeof addr, "<%s>", c->mail_from_addr != NULL ?
@@ -1117,13 +1192,10 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	ok &= curlsym_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps") ==
 	    CURLE_OK;
 	ok &= curlsym_easy_setopt(e, CURLOPT_MAIL_FROM, addr) == CURLE_OK;
-	ok &= curlsym_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt) == CURLE_OK;
 	ok &= curlsym_easy_setopt(e, CURLOPT_UPLOAD, 1L) == CURLE_OK;
 	ok &= curlsym_easy_setopt(e, CURLOPT_READFUNCTION, delivery_read_cb) ==
 	    CURLE_OK;
 	ok &= curlsym_easy_setopt(e, CURLOPT_READDATA, x) == CURLE_OK;
-	ok &= curlsym_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-	    (curl_off_t)x->job->len) == CURLE_OK;
 	ok &= curlsym_easy_setopt(e, CURLOPT_USE_SSL, ssl) == CURLE_OK;
 	/* A site's own CA (or a test's); else the system's bundle. */
 	if (c->ca_file != NULL)
@@ -1155,6 +1227,8 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	    delivery_opensocket_cb) == CURLE_OK;
 	ok &= curlsym_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
 	    delivery_closesocket_cb) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, x->w) ==
+	    CURLE_OK;
 	if (!ok) {
 		delivery_errf(err, errlen, "libcurl refused an option (is SMTP "
 		    "support built in?)");
@@ -1163,7 +1237,44 @@ delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
 	return 0;
 }
 
-/* Release a slot's message; the easy handle stays for the next one. */
+
+/*
+ * Prepare slot x's handle for its job. The options that depend only on
+ * the worker's settings are set once per handle (and again after a
+ * reload): re-setting two dozen of them, and parsing the URL, for every
+ * message was a tenth of the worker's time in a large send. Per message:
+ * the recipient and the size.
+ */
+static int
+delivery_setup(struct delivery_xfer *x, char *err, size_t errlen)
+{
+	CURL			*e = x->easy;
+	char			 addr[512];
+	int			 n, ok = 1;
+
+	if (x->cfg_gen != x->w->cfg_gen) {
+		if (delivery_setup_handle(x, err, errlen) == -1)
+			return -1;
+		x->cfg_gen = x->w->cfg_gen;
+	}
+	curlsym_slist_free_all(x->rcpt);
+	x->rcpt = NULL;
+	n = snprintf(addr, sizeof addr, "<%s>", x->job->recipient);
+	if (n < 0 || (size_t)n >= sizeof addr ||
+	    (x->rcpt = curlsym_slist_append(NULL, addr)) == NULL) {
+		delivery_errf(err, errlen, "recipient address too long");
+		return -1;
+	}
+	ok &= curlsym_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt) == CURLE_OK;
+	ok &= curlsym_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+	    (curl_off_t)x->job->len) == CURLE_OK;
+	if (!ok) {
+		delivery_errf(err, errlen, "libcurl refused an option");
+		return -1;
+	}
+	return 0;
+}
+
 /* Release a slot's job; the easy handle stays for the next one. */
 static void
 delivery_xfer_clear(struct delivery_xfer *x)
@@ -1172,7 +1283,7 @@ delivery_xfer_clear(struct delivery_xfer *x)
 	x->job = NULL;
 	if (x->busy) {
 		x->busy = 0;
-		delivery_wbusy--;
+		x->w->busy--;
 	}
 	pthread_mutex_lock(&delivery_mtx);
 	x->sock = CURL_SOCKET_BAD;
@@ -1181,8 +1292,8 @@ delivery_xfer_clear(struct delivery_xfer *x)
 
 /* Tell the main thread what became of job id (worker). */
 static void
-delivery_outcome(int64_t id, enum delivery_outcome o, long code,
-    const char *reply)
+delivery_outcome(struct delivery_worker *w, int64_t id,
+    enum delivery_outcome o, long code, const char *reply)
 {
 	struct delivery_res	*r;
 
@@ -1193,7 +1304,8 @@ delivery_outcome(int64_t id, enum delivery_outcome o, long code,
 	r->outcome = o;
 	r->code = code;
 	snprintf(r->reply, sizeof r->reply, "%s", reply);
-	delivery_res_push(r);
+	r->worker = w->index;
+	delivery_res_push(w, r);
 }
 
 /*
@@ -1202,24 +1314,26 @@ delivery_outcome(int64_t id, enum delivery_outcome o, long code,
  * cannot even start is reported deferred.
  */
 static int
-delivery_begin(struct delivery_job *j)
+delivery_begin(struct delivery_worker *w, struct delivery_job *j)
 {
 	struct delivery_xfer	*x = NULL;
 	char			 err[256], reply[DELIVERY_REPLY_MAX];
 	size_t			 i, limit;
 	CURLMcode		 mc;
 
-	limit = (size_t)delivery_wcfg->max;
+	limit = (size_t)w->cfg->max;
+	if (limit > w->nslots)
+		limit = w->nslots;
 	for (i = 0; i < limit; i++)
-		if (!delivery_xfers[i].busy) {
-			x = &delivery_xfers[i];
+		if (!w->xfers[i].busy) {
+			x = &w->xfers[i];
 			break;
 		}
 	if (x == NULL)
 		return -1;
 	x->job = j;
 	x->busy = 1;
-	delivery_wbusy++;
+	w->busy++;
 	x->off = 0;
 	x->phase = DELIVERY_PH_CONNECT;
 	x->fresh = x->authed = x->noauth = x->in_reply = x->quitting = 0;
@@ -1231,7 +1345,7 @@ delivery_begin(struct delivery_job *j)
 	}
 	if (delivery_setup(x, err, sizeof err) == -1)
 		goto fail;
-	if ((mc = curlsym_multi_add_handle(delivery_multi, x->easy)) !=
+	if ((mc = curlsym_multi_add_handle(w->multi, x->easy)) !=
 	    CURLM_OK) {
 		delivery_errf(err, sizeof err, "curl_multi_add_handle: %s",
 		    curlsym_multi_strerror(mc));
@@ -1243,30 +1357,30 @@ fail:
 	delivery_wlog(LOG_LEVEL_ERR, "delivery: message %" PRId64 ": %s",
 	    j->id, err);
 	delivery_sanitise(reply, sizeof reply, err, strlen(err));
-	delivery_outcome(j->id, DELIVERY_DEFER, 0, reply);
+	delivery_outcome(w, j->id, DELIVERY_DEFER, 0, reply);
 	delivery_xfer_clear(x);
 	return 0;
 }
 
 /* Hand waiting jobs to free slots (worker). */
 static void
-delivery_wstart(void)
+delivery_wstart(struct delivery_worker *w)
 {
 	struct delivery_job	*j;
 
-	while ((j = delivery_wpend) != NULL) {
-		if (delivery_wbusy >= (size_t)delivery_wcfg->max)
+	while ((j = w->pend) != NULL) {
+		if (w->busy >= (size_t)w->cfg->max)
 			break;
-		delivery_wpend = j->next;
-		if (delivery_wpend == NULL)
-			delivery_wpend_tail = &delivery_wpend;
+		w->pend = j->next;
+		if (w->pend == NULL)
+			w->pend_tail = &w->pend;
 		j->next = NULL;
-		if (delivery_begin(j) == -1) {
+		if (delivery_begin(w, j) == -1) {
 			/* Cannot happen below the limit; keep it anyway. */
-			j->next = delivery_wpend;
-			delivery_wpend = j;
+			j->next = w->pend;
+			w->pend = j;
 			if (j->next == NULL)
-				delivery_wpend_tail = &j->next;
+				w->pend_tail = &j->next;
 			break;
 		}
 	}
@@ -1334,12 +1448,12 @@ delivery_finish(struct delivery_xfer *x, CURLcode rc)
 		    x->errbuf : curlsym_easy_strerror(rc));
 		delivery_sanitise(reply, sizeof reply, why, strlen(why));
 	}
-	delivery_outcome(x->job->id, o, code, reply);
+	delivery_outcome(x->w, x->job->id, o, code, reply);
 }
 
 /* Collect finished transfers (hiperfifo's check_multi_info; worker). */
 static void
-delivery_check(void)
+delivery_check(struct delivery_worker *w)
 {
 	struct delivery_xfer	*x;
 	CURLMsg			*msg;
@@ -1348,7 +1462,7 @@ delivery_check(void)
 	char			*priv;
 	int			 left, any = 0;
 
-	while ((msg = curlsym_multi_info_read(delivery_multi, &left)) != NULL) {
+	while ((msg = curlsym_multi_info_read(w->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		easy = msg->easy_handle;
@@ -1356,55 +1470,55 @@ delivery_check(void)
 		priv = NULL;
 		curlsym_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 		x = (struct delivery_xfer *)(void *)priv;
-		curlsym_multi_remove_handle(delivery_multi, easy);
+		curlsym_multi_remove_handle(w->multi, easy);
 		if (x == NULL)
 			continue;
 		delivery_finish(x, rc);
 		delivery_xfer_clear(x);
 		any = 1;
 	}
-	if (any && !delivery_wabandon)
-		delivery_wstart();
+	if (any && !w->abandoned)
+		delivery_wstart(w);
 }
 
 static void
 delivery_sock_event_cb(evutil_socket_t fd, short what, void *arg)
 {
-	int	 running, action = 0;
+	struct delivery_worker	*w = arg;
+	int			 running, action = 0;
 
-	(void)arg;
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
 	/* May block for the reply to the final dot: only this thread waits. */
-	curlsym_multi_socket_action(delivery_multi, fd, action, &running);
-	delivery_check();
+	curlsym_multi_socket_action(w->multi, fd, action, &running);
+	delivery_check(w);
 }
 
 static void
 delivery_curl_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	int	 running;
+	struct delivery_worker	*w = arg;
+	int			 running;
 
 	(void)fd;
 	(void)what;
-	(void)arg;
-	curlsym_multi_socket_action(delivery_multi, CURL_SOCKET_TIMEOUT, 0,
+	curlsym_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0,
 	    &running);
-	delivery_check();
+	delivery_check(w);
 }
 
 static void
 delivery_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct delivery_worker	*w = arg;
 	struct delivery_sock	*s;
 
 	(void)fd;
 	(void)what;
-	(void)arg;
-	while ((s = delivery_reap_list) != NULL) {
-		delivery_reap_list = s->next;
+	while ((s = w->reap_list) != NULL) {
+		w->reap_list = s->next;
 		event_free(s->ev);
 		free(s);
 	}
@@ -1431,13 +1545,13 @@ static int
 delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
     void *sockp)
 {
+	struct delivery_worker	*w = arg;
 	struct delivery_sock	*ds = sockp;
 	struct delivery_xfer	*x = NULL;
 	struct timeval		 tv = { 0, 0 };
 	char			*priv = NULL;
 	short			 kind;
 
-	(void)arg;
 	if (easy != NULL && curlsym_easy_getinfo(easy, CURLINFO_PRIVATE,
 	    &priv) == CURLE_OK && priv != NULL) {
 		x = (struct delivery_xfer *)(void *)priv;
@@ -1452,10 +1566,10 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 	if (what == CURL_POLL_REMOVE) {
 		if (ds != NULL) {
 			event_del(ds->ev);
-			ds->next = delivery_reap_list;
-			delivery_reap_list = ds;
-			if (delivery_reap_ev != NULL)
-				evtimer_add(delivery_reap_ev, &tv);
+			ds->next = w->reap_list;
+			w->reap_list = ds;
+			if (w->reap_ev != NULL)
+				evtimer_add(w->reap_ev, &tv);
 		}
 		return 0;
 	}
@@ -1464,17 +1578,17 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 	if (ds == NULL) {
 		if ((ds = calloc(1, sizeof *ds)) == NULL)
 			return -1;
-		ds->ev = event_new(delivery_wbase, s, kind,
-		    delivery_sock_event_cb, NULL);
+		ds->ev = event_new(w->base, s, kind,
+		    delivery_sock_event_cb, w);
 		if (ds->ev == NULL) {
 			free(ds);
 			return -1;
 		}
-		curlsym_multi_assign(delivery_multi, s, ds);
+		curlsym_multi_assign(w->multi, s, ds);
 	} else {
 		event_del(ds->ev);
-		if (event_assign(ds->ev, delivery_wbase, s, kind,
-		    delivery_sock_event_cb, NULL) == -1)
+		if (event_assign(ds->ev, w->base, s, kind,
+		    delivery_sock_event_cb, w) == -1)
 			return -1;
 	}
 	if (event_add(ds->ev, NULL) == -1)
@@ -1486,15 +1600,15 @@ delivery_socket_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 static int
 delivery_timer_cb(CURLM *multi, long ms, void *arg)
 {
-	struct timeval	 tv;
+	struct delivery_worker	*w = arg;
+	struct timeval		 tv;
 
 	(void)multi;
-	(void)arg;
 	if (ms < 0)
-		return evtimer_del(delivery_curl_ev) == -1 ? -1 : 0;
+		return evtimer_del(w->curl_ev) == -1 ? -1 : 0;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	return evtimer_add(delivery_curl_ev, &tv) == -1 ? -1 : 0;
+	return evtimer_add(w->curl_ev, &tv) == -1 ? -1 : 0;
 }
 
 /*
@@ -1506,75 +1620,77 @@ delivery_timer_cb(CURLM *multi, long ms, void *arg)
  * cannot be sent and nothing waits. The messages stay queued.
  */
 static void
-delivery_wabandon_all(void)
+delivery_wabandon_all(struct delivery_worker *w)
 {
 	struct delivery_xfer	*x;
 	size_t			 i;
 
-	delivery_wabandon = 1;
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
-		x = &delivery_xfers[i];
+	w->abandoned = 1;
+	for (i = 0; i < w->nslots; i++) {
+		x = &w->xfers[i];
 		if (!x->busy)
 			continue;
 		pthread_mutex_lock(&delivery_mtx);
 		if (x->sock != CURL_SOCKET_BAD)
 			shutdown(x->sock, SHUT_RDWR);
 		pthread_mutex_unlock(&delivery_mtx);
-		curlsym_multi_remove_handle(delivery_multi, x->easy);
+		curlsym_multi_remove_handle(w->multi, x->easy);
 		delivery_xfer_clear(x);
 	}
-	delivery_jobs_free(delivery_wpend);
-	delivery_wpend = NULL;
-	delivery_wpend_tail = &delivery_wpend;
+	delivery_jobs_free(w->pend);
+	w->pend = NULL;
+	w->pend_tail = &w->pend;
 }
 
 /* The main thread queued jobs or asks the worker to stop (worker). */
 static void
 delivery_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct delivery_worker	*w = arg;
 	struct delivery_job	*list, *j;
 	int			 abandon;
 
 	(void)fd;
 	(void)what;
-	(void)arg;
 	pthread_mutex_lock(&delivery_mtx);
-	list = delivery_jobq;
-	delivery_jobq = NULL;
-	delivery_jobq_tail = &delivery_jobq;
+	list = w->jobq;
+	w->jobq = NULL;
+	w->jobq_tail = &w->jobq;
 	abandon = delivery_abandon;
 	pthread_mutex_unlock(&delivery_mtx);
 	while ((j = list) != NULL) {
 		list = j->next;
 		j->next = NULL;
 		if (j->kind == DELIVERY_JOB_CONFIG) {
-			delivery_wcfg_free(delivery_wcfg);
-			delivery_wcfg = j->cfg;
+			delivery_wcfg_free(w->cfg);
+			w->cfg = j->cfg;
 			j->cfg = NULL;
-			curlsym_multi_setopt(delivery_multi,
-			    CURLMOPT_MAX_TOTAL_CONNECTIONS, delivery_wcfg->max);
-			curlsym_multi_setopt(delivery_multi,
-			    CURLMOPT_MAXCONNECTS, delivery_wcfg->max);
+			w->cfg_gen++;
+			curlsym_multi_setopt(w->multi,
+			    CURLMOPT_MAX_TOTAL_CONNECTIONS, w->cfg->max);
+			curlsym_multi_setopt(w->multi,
+			    CURLMOPT_MAXCONNECTS, w->cfg->max);
 			delivery_job_free(j);
 			continue;
 		}
-		*delivery_wpend_tail = j;
-		delivery_wpend_tail = &j->next;
+		*w->pend_tail = j;
+		w->pend_tail = &j->next;
 	}
 	if (abandon) {
-		delivery_wabandon_all();
-		event_base_loopbreak(delivery_wbase);
+		delivery_wabandon_all(w);
+		event_base_loopbreak(w->base);
 		return;
 	}
-	delivery_wstart();
+	delivery_wstart(w);
 }
 
-/* The delivery thread: its loop runs until delivery_stop. */
+/* A delivery thread: its loop runs until delivery_stop. */
 static void *
 delivery_worker(void *arg)
 {
-	(void)arg;
-	event_base_loop(delivery_wbase, EVLOOP_NO_EXIT_ON_EMPTY);
+	struct delivery_worker	*w = arg;
+
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
 
@@ -1584,7 +1700,7 @@ delivery_worker(void *arg)
  * (600 s): add and remove a handle with a short one first.
  */
 static void
-delivery_short_quit(void)
+delivery_short_quit(struct delivery_worker *w)
 {
 	CURL	*e;
 
@@ -1594,78 +1710,225 @@ delivery_short_quit(void)
 	    DELIVERY_QUIT_WAIT);
 	curlsym_easy_setopt(e, CURLOPT_TIMEOUT, DELIVERY_QUIT_WAIT);
 	curlsym_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	if (curlsym_multi_add_handle(delivery_multi, e) == CURLM_OK)
-		curlsym_multi_remove_handle(delivery_multi, e);
+	if (curlsym_multi_add_handle(w->multi, e) == CURLM_OK)
+		curlsym_multi_remove_handle(w->multi, e);
 	curlsym_easy_cleanup(e);
 }
 
 /*
- * Free the worker's state (main thread; the thread is not running, or
- * never ran): waiting jobs, curl handles, then its events and base
+ * Free a worker's state (main thread; its thread is not running, or never
+ * ran): waiting jobs, curl handles, then its events and base
  * (curl_multi_cleanup can still call the socket callback). Safe on a
  * worker never or only partly set up: whatever is NULL is skipped, and
  * only handles that exist are given to libcurl.
  */
 static void
-delivery_unspawn(void)
+delivery_worker_free(struct delivery_worker *w)
 {
 	struct delivery_xfer	*x;
 	size_t			 i;
 
-	delivery_jobs_free(delivery_wpend);
-	delivery_wpend = NULL;
-	delivery_wpend_tail = &delivery_wpend;
-	if (delivery_multi != NULL)
-		delivery_short_quit();
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++) {
-		x = &delivery_xfers[i];
+	delivery_jobs_free(w->pend);
+	w->pend = NULL;
+	delivery_jobs_free(w->jobq);
+	w->jobq = NULL;
+	if (w->multi != NULL)
+		delivery_short_quit(w);
+	for (i = 0; i < w->nslots; i++) {
+		x = &w->xfers[i];
 		if (x->easy != NULL) {
-			if (x->busy && delivery_multi != NULL)
-				curlsym_multi_remove_handle(delivery_multi,
+			if (x->busy && w->multi != NULL)
+				curlsym_multi_remove_handle(w->multi,
 				    x->easy);
 			curlsym_easy_cleanup(x->easy);
 		}
 		delivery_job_free(x->job);
 		if (x->rcpt != NULL)
 			curlsym_slist_free_all(x->rcpt);
-		memset(x, 0, sizeof *x);
-		x->sock = CURL_SOCKET_BAD;
 	}
-	delivery_wbusy = 0;
 	/* May still call delivery_socket_cb: the events go after it. */
-	if (delivery_multi != NULL)
-		curlsym_multi_cleanup(delivery_multi);
-	delivery_multi = NULL;
-	delivery_reap_cb(-1, 0, NULL);
-	if (delivery_curl_ev != NULL)
-		event_free(delivery_curl_ev);
-	if (delivery_reap_ev != NULL)
-		event_free(delivery_reap_ev);
-	if (delivery_wake_ev != NULL)
-		event_free(delivery_wake_ev);
-	delivery_curl_ev = delivery_reap_ev = delivery_wake_ev = NULL;
-	if (delivery_wbase != NULL)
-		event_base_free(delivery_wbase);
-	delivery_wbase = NULL;
-	delivery_wcfg_free(delivery_wcfg);
-	delivery_wcfg = NULL;
+	if (w->multi != NULL)
+		curlsym_multi_cleanup(w->multi);
+	delivery_reap_cb(-1, 0, w);
+	if (w->curl_ev != NULL)
+		event_free(w->curl_ev);
+	if (w->reap_ev != NULL)
+		event_free(w->reap_ev);
+	if (w->wake_ev != NULL)
+		event_free(w->wake_ev);
+	if (w->note_ev != NULL)
+		event_free(w->note_ev);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	delivery_wcfg_free(w->cfg);
+	free(w->xfers);
+	memset(w, 0, sizeof *w);
+}
+
+/* Free every worker and the shared socket list (main thread). */
+static void
+delivery_unspawn(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < delivery_nworkers; i++)
+		delivery_worker_free(&delivery_workers[i]);
+	free(delivery_workers);
+	delivery_workers = NULL;
+	delivery_nworkers = 0;
 	free(delivery_socks);
 	delivery_socks = NULL;
 	delivery_nsocks = delivery_socks_cap = 0;
-	delivery_wabandon = 0;
 	delivery_spawned = 0;
 }
 
+/* max_connections, within 1..DELIVERY_SLOTS_MAX. */
+static long
+delivery_connections(const struct config *cfg)
+{
+	long	 m = (long)cfg->mail_max_connections;
+
+	return m < 1 ? 1 : m > DELIVERY_SLOTS_MAX ? DELIVERY_SLOTS_MAX : m;
+}
+
+/* Connections: worker i's share of m over n workers (main thread). */
+static long
+delivery_share(long m, size_t n, size_t i)
+{
+	return m / (long)n + ((long)i < m % (long)n ? 1 : 0);
+}
+
+/* The settings for worker w (its own share of connections), or NULL. */
+static struct delivery_wcfg *
+delivery_wcfg_for(const struct delivery_worker *w, const struct config *cfg)
+{
+	struct delivery_wcfg	*c;
+	long			 share;
+
+	if ((c = delivery_wcfg_new(cfg)) == NULL)
+		return NULL;
+	share = delivery_share(c->max, delivery_nworkers, w->index);
+	c->max = share > 0 ? share : 1;	/* libcurl's limits want one */
+	return c;
+}
+
+/* Set worker w up, not yet started (main thread); -1 with err. */
+static int
+delivery_worker_init(struct delivery_worker *w, char *err, size_t errlen)
+{
+	size_t	 i;
+
+	w->pend_tail = &w->pend;
+	w->jobq_tail = &w->jobq;
+	w->cfg_gen = 1;
+	w->nslots = (DELIVERY_SLOTS_MAX + delivery_nworkers - 1) /
+	    delivery_nworkers;
+	if ((w->xfers = calloc(w->nslots, sizeof *w->xfers)) == NULL ||
+	    (w->cfg = delivery_wcfg_for(w, delivery_cfg)) == NULL) {
+		delivery_errf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < w->nslots; i++) {
+		w->xfers[i].w = w;
+		w->xfers[i].sock = CURL_SOCKET_BAD;
+	}
+	w->limit = delivery_share(delivery_connections(delivery_cfg),
+	    delivery_nworkers, w->index);
+	if ((w->base = event_base_new()) == NULL) {
+		delivery_errf(err, errlen, "cannot create the delivery event "
+		    "base");
+		return -1;
+	}
+	if ((w->multi = curlsym_multi_init()) == NULL) {
+		delivery_errf(err, errlen, "cannot create a libcurl multi "
+		    "handle");
+		return -1;
+	}
+	if (curlsym_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION,
+	    delivery_socket_cb) != CURLM_OK ||
+	    curlsym_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w) !=
+	    CURLM_OK ||
+	    curlsym_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION,
+	    delivery_timer_cb) != CURLM_OK ||
+	    curlsym_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w) !=
+	    CURLM_OK ||
+	    curlsym_multi_setopt(w->multi,
+	    CURLMOPT_MAX_TOTAL_CONNECTIONS, w->cfg->max) != CURLM_OK ||
+	    curlsym_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
+	    w->cfg->max) != CURLM_OK) {
+		delivery_errf(err, errlen, "libcurl refused a multi option");
+		return -1;
+	}
+	w->wake_ev = event_new(w->base, -1, 0, delivery_wake_cb, w);
+	w->curl_ev = evtimer_new(w->base, delivery_curl_timer_cb, w);
+	w->reap_ev = evtimer_new(w->base, delivery_reap_cb, w);
+	w->note_ev = evtimer_new(w->base, delivery_wnote_cb, w);
+	if (w->wake_ev == NULL || w->curl_ev == NULL ||
+	    w->reap_ev == NULL || w->note_ev == NULL) {
+		delivery_errf(err, errlen, "cannot create delivery events");
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Load libcurl (first time only) and start the worker: its settings,
- * base, multi handle, events and thread (main thread). Returns 0, or -1
- * with err and nothing left behind but libcurl's global state, which
- * delivery_release drops.
+ * Stop every running worker and wait for its thread (main thread).
+ * Transfers still running are abandoned: one may be blocked inside
+ * libcurl waiting for the reply to its final dot, and libcurl cannot be
+ * interrupted from another thread; shutting its socket down makes that
+ * read return at once (and no dot can be sent any more).
+ */
+static void
+delivery_join(void)
+{
+	struct delivery_worker	*w;
+	struct timespec		 ts;
+	size_t			 i, k;
+
+	pthread_mutex_lock(&delivery_mtx);
+	delivery_abandon = 1;
+	for (k = 0; k < delivery_nworkers; k++) {
+		w = &delivery_workers[k];
+		for (i = 0; i < w->nslots; i++)
+			if (w->xfers[i].sock != CURL_SOCKET_BAD)
+				shutdown(w->xfers[i].sock, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&delivery_mtx);
+	for (k = 0; k < delivery_nworkers; k++)
+		if (delivery_workers[k].running)
+			event_active(delivery_workers[k].wake_ev, EV_READ, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DELIVERY_JOIN_WAIT;
+	for (k = 0; k < delivery_nworkers; k++) {
+		w = &delivery_workers[k];
+		if (!w->running)
+			continue;
+		if (pthread_timedjoin_np(w->thread, NULL, &ts) != 0) {
+			/* A socket not yet tied to its transfer: all, then. */
+			log_warn("delivery: a delivery thread is still busy; "
+			    "shutting down all its connections");
+			pthread_mutex_lock(&delivery_mtx);
+			for (i = 0; i < delivery_nsocks; i++)
+				shutdown(delivery_socks[i], SHUT_RDWR);
+			pthread_mutex_unlock(&delivery_mtx);
+			pthread_join(w->thread, NULL);
+		}
+		w->running = 0;
+	}
+}
+
+/*
+ * Load libcurl (first time only) and start the workers: one per
+ * connection, at most DELIVERY_WORKERS_MAX (main thread). Returns 0, or
+ * -1 with err and nothing left behind but libcurl's global state, which
+ * delivery_release drops. Their number stays until delivery_stop; a
+ * reload shares the new max_connections out among them.
  */
 static int
 delivery_spawn(char *err, size_t errlen)
 {
 	sigset_t	 all, old;
+	size_t		 i, n;
 	int		 e;
 
 	/*
@@ -1675,54 +1938,41 @@ delivery_spawn(char *err, size_t errlen)
 	 */
 	if (curlsym_start(err, errlen) == -1)
 		return -1;
-	if ((delivery_wcfg = delivery_wcfg_new(delivery_cfg)) == NULL) {
+	n = (size_t)delivery_cfg->mail_max_connections;
+	if (n > DELIVERY_WORKERS_MAX)
+		n = DELIVERY_WORKERS_MAX;
+	if (n < 1)
+		n = 1;
+	if ((delivery_workers = calloc(n, sizeof *delivery_workers)) == NULL) {
 		delivery_errf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
-	if ((delivery_wbase = event_base_new()) == NULL) {
-		delivery_errf(err, errlen, "cannot create the delivery event "
-		    "base");
-		goto fail;
-	}
-	if ((delivery_multi = curlsym_multi_init()) == NULL) {
-		delivery_errf(err, errlen, "cannot create a libcurl multi "
-		    "handle");
-		goto fail;
-	}
-	if (curlsym_multi_setopt(delivery_multi, CURLMOPT_SOCKETFUNCTION,
-	    delivery_socket_cb) != CURLM_OK ||
-	    curlsym_multi_setopt(delivery_multi, CURLMOPT_TIMERFUNCTION,
-	    delivery_timer_cb) != CURLM_OK ||
-	    curlsym_multi_setopt(delivery_multi,
-	    CURLMOPT_MAX_TOTAL_CONNECTIONS, delivery_wcfg->max) != CURLM_OK ||
-	    curlsym_multi_setopt(delivery_multi, CURLMOPT_MAXCONNECTS,
-	    delivery_wcfg->max) != CURLM_OK) {
-		delivery_errf(err, errlen, "libcurl refused a multi option");
-		goto fail;
-	}
-	delivery_wake_ev = event_new(delivery_wbase, -1, 0, delivery_wake_cb,
-	    NULL);
-	delivery_curl_ev = evtimer_new(delivery_wbase, delivery_curl_timer_cb,
-	    NULL);
-	delivery_reap_ev = evtimer_new(delivery_wbase, delivery_reap_cb, NULL);
-	if (delivery_wake_ev == NULL || delivery_curl_ev == NULL ||
-	    delivery_reap_ev == NULL) {
-		delivery_errf(err, errlen, "cannot create delivery events");
-		goto fail;
+	delivery_nworkers = n;
+	for (i = 0; i < n; i++) {
+		delivery_workers[i].index = i;
+		if (delivery_worker_init(&delivery_workers[i], err, errlen) ==
+		    -1)
+			goto fail;
 	}
 	/* Signals are the main thread's business. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&delivery_thread, NULL, delivery_worker, NULL);
+	for (i = 0, e = 0; i < n && e == 0; i++) {
+		e = pthread_create(&delivery_workers[i].thread, NULL,
+		    delivery_worker, &delivery_workers[i]);
+		if (e == 0)
+			delivery_workers[i].running = 1;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	delivery_spawned = 1;
 	if (e != 0) {
-		delivery_errf(err, errlen, "cannot start the delivery thread: "
+		delivery_errf(err, errlen, "cannot start a delivery thread: "
 		    "%s", strerror(e));
+		delivery_join();
 		goto fail;
 	}
-	delivery_spawned = 1;
-	log_info("delivery: %s loaded, delivery thread started",
-	    curlsym_version());
+	log_info("delivery: %s loaded, %zu delivery thread%s started",
+	    curlsym_version(), n, n == 1 ? "" : "s");
 	return 0;
 
 fail:
@@ -1810,17 +2060,18 @@ delivery_flight_cleanup(struct delivery_flight *f)
 	memset(f, 0, sizeof *f);
 }
 
-/* Hand jobs (or a configuration) to the worker and wake it. */
+/* Hand jobs (or a configuration) to worker w and wake it. */
 static void
-delivery_hand(struct delivery_job *list, struct delivery_job **tail)
+delivery_hand(struct delivery_worker *w, struct delivery_job *list,
+    struct delivery_job **tail)
 {
 	if (list == NULL)
 		return;
 	pthread_mutex_lock(&delivery_mtx);
-	*delivery_jobq_tail = list;
-	delivery_jobq_tail = tail;
+	*w->jobq_tail = list;
+	w->jobq_tail = tail;
 	pthread_mutex_unlock(&delivery_mtx);
-	event_active(delivery_wake_ev, EV_READ, 0);
+	event_active(w->wake_ev, EV_READ, 0);
 }
 
 /* Hand due messages to the worker, up to the connection limit. */
@@ -1828,9 +2079,12 @@ static void
 delivery_smtp_pass(int64_t now)
 {
 	struct store_outbox_msg	*msgs = NULL;
-	struct delivery_job	*list = NULL, **tail = &list, *j;
+	struct delivery_worker	*w, *best;
+	struct delivery_job	*list[DELIVERY_WORKERS_MAX];
+	struct delivery_job	**tail[DELIVERY_WORKERS_MAX], *j;
 	int64_t			*skip;
-	size_t			 n = 0, nskip, i, limit, room;
+	size_t			 n = 0, nskip, i, k, limit, room;
+	long			 left, most;
 	char			 err[256];
 
 	limit = (size_t)delivery_cfg->mail_max_connections;
@@ -1847,6 +2101,13 @@ delivery_smtp_pass(int64_t now)
 	if (delivery_nbusy >= limit)
 		return;
 	room = limit - delivery_nbusy;
+	/*
+	 * With the worker still holding half its window, wait for more
+	 * room: one read of the outbox per several messages, not per
+	 * message (the worker never runs dry: the connections have work).
+	 */
+	if (delivery_nbusy > 0 && room < limit / 2)
+		return;
 	skip = delivery_skip_ids(&nskip);
 	if (store_outbox_due(now, room, skip, nskip, &msgs, &n, err,
 	    sizeof err) != LECTERN_OK) {
@@ -1860,7 +2121,24 @@ delivery_smtp_pass(int64_t now)
 		store_outbox_msgs_free(msgs, n);
 		return;
 	}
+	for (k = 0; k < delivery_nworkers; k++) {
+		list[k] = NULL;
+		tail[k] = &list[k];
+	}
 	for (i = 0; i < n; i++) {
+		/* To the worker with the most room for its connections. */
+		best = NULL;
+		most = 0;
+		for (k = 0; k < delivery_nworkers; k++) {
+			w = &delivery_workers[k];
+			left = w->limit * DELIVERY_PREFETCH - (long)w->handed;
+			if (left > most) {
+				most = left;
+				best = w;
+			}
+		}
+		if (best == NULL)
+			break;	/* the limit shrank: the rest waits */
 		if ((j = calloc(1, sizeof *j)) == NULL ||
 		    (j->recipient = strdup(msgs[i].recipient)) == NULL)
 			log_fatal("delivery: out of memory");
@@ -1870,11 +2148,13 @@ delivery_smtp_pass(int64_t now)
 		j->len = msgs[i].len;
 		msgs[i].message = NULL;
 		delivery_flight_add(&msgs[i]);
-		*tail = j;
-		tail = &j->next;
+		best->handed++;
+		*tail[best->index] = j;
+		tail[best->index] = &j->next;
 	}
 	store_outbox_msgs_free(msgs, n);
-	delivery_hand(list, tail);
+	for (k = 0; k < delivery_nworkers; k++)
+		delivery_hand(&delivery_workers[k], list[k], tail[k]);
 }
 
 /* Take everything the worker has reported (main thread). */
@@ -1930,6 +2210,9 @@ delivery_result(const struct delivery_res *r)
 		    "flight", r->id);
 		return 0;
 	}
+	if (r->worker < delivery_nworkers &&
+	    delivery_workers[r->worker].handed > 0)
+		delivery_workers[r->worker].handed--;
 	switch (r->outcome) {
 	case DELIVERY_SENT:
 		delivery_record(f.id, r->outcome, now, r->reply);
@@ -1995,6 +2278,14 @@ delivery_arm(int64_t now)
 
 	if (delivery_stopping)
 		return;
+	/*
+	 * Messages in flight: their outcomes run the work again, and the
+	 * earliest due time is read then (not once per message sent).
+	 */
+	if (delivery_nbusy > 0 && !delivery_flush_failing && !delivery_paused) {
+		evtimer_del(delivery_work_ev);
+		return;
+	}
 	if (store_outbox_next(&when, err, sizeof err) != LECTERN_OK) {
 		log_warn("delivery: cannot read the outbox: %s", err);
 		when = now + DELIVERY_RETRY_STORE;
@@ -2047,6 +2338,10 @@ delivery_expire(int64_t now)
 	int64_t	 n = 0;
 	int	 yes;
 
+	/* Expiry times are whole seconds: one look per second is enough. */
+	if (now == delivery_expired_at)
+		return;
+	delivery_expired_at = now;
 	/* A probe first: most passes have nothing to expire. */
 	if (store_outbox_expiring(now, &yes, err, sizeof err) != LECTERN_OK ||
 	    !yes || store_begin_light() != LECTERN_OK)
@@ -2074,13 +2369,17 @@ delivery_work_cb(evutil_socket_t fd, short what, void *arg)
 	if (delivery_stopping)
 		return;
 	evtimer_del(delivery_work_ev);
+	/*
+	 * Outcomes come in groups (see delivery_res_push): each group is
+	 * one transaction.
+	 */
 	if (delivery_ndone > 0)
 		delivery_flush();
 	if (delivery_paused && now >= delivery_paused_until)
 		delivery_unpause("retry time reached");
-	if (delivery_ndone == 0)
+	if (!delivery_flush_failing)
 		delivery_expire(now);
-	if (delivery_ndone == 0 && !delivery_paused) {
+	if (!delivery_flush_failing && !delivery_paused) {
 		if (delivery_cfg->maildir != NULL)
 			delivery_maildir_pass(now);
 		else
@@ -2092,8 +2391,8 @@ delivery_work_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Release everything but the thread (which is not running, or was never
- * started): in-flight records, queues, the worker's state (see
+ * Release everything but the threads (which are not running, or were
+ * never started): in-flight records, queues, the workers' state (see
  * delivery_unspawn), the main thread's events, libcurl's global state.
  */
 static void
@@ -2112,9 +2411,6 @@ delivery_release(void)
 	free(delivery_flights);
 	delivery_flights = NULL;
 	delivery_flights_cap = 0;
-	delivery_jobs_free(delivery_jobq);
-	delivery_jobq = NULL;
-	delivery_jobq_tail = &delivery_jobq;
 	if (delivery_ndone > 0 && delivery_flush() == -1)
 		log_warn("delivery: %zu outcome%s not recorded; those "
 		    "messages will be sent again", delivery_ndone,
@@ -2127,6 +2423,7 @@ delivery_release(void)
 	if (delivery_res_ev != NULL)
 		event_free(delivery_res_ev);
 	delivery_work_ev = delivery_res_ev = NULL;
+	delivery_flush_failing = 0;
 	free(delivery_done);
 	delivery_done = NULL;
 	delivery_done_cap = 0;
@@ -2149,7 +2446,6 @@ delivery_start(struct event_base *base, const struct config *cfg,
     char *err, size_t errlen)
 {
 	pthread_condattr_t	 ca;
-	size_t			 i;
 
 	if (delivery_started) {
 		delivery_errf(err, errlen, "delivery is already running");
@@ -2172,15 +2468,14 @@ delivery_start(struct event_base *base, const struct config *cfg,
 	delivery_base = base;
 	delivery_cfg = cfg;
 	atomic_store(&delivery_wlevel, cfg->log_level);
+	atomic_store(&delivery_group, (size_t)delivery_connections(cfg));
 	delivery_stopping = 0;
 	delivery_paused = 0;
 	delivery_paused_quiet = 0;
 	delivery_paused_reason[0] = '\0';
 	delivery_spawn_err[0] = '\0';
 	delivery_next_at = 0;
-	delivery_abandon = delivery_wabandon = 0;
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
-		delivery_xfers[i].sock = CURL_SOCKET_BAD;
+	delivery_abandon = 0;
 	delivery_work_ev = evtimer_new(base, delivery_work_cb, NULL);
 	delivery_res_ev = event_new(base, -1, 0, delivery_res_cb, NULL);
 	if (delivery_work_ev == NULL || delivery_res_ev == NULL) {
@@ -2235,9 +2530,6 @@ delivery_stop_wait(void)
 void
 delivery_stop(void)
 {
-	struct timespec	 ts;
-	size_t		 i;
-
 	if (!delivery_started)
 		return;
 	delivery_stopping = 1;
@@ -2250,34 +2542,8 @@ delivery_stop(void)
 		delivery_stop_wait();
 	}
 	/* No worker (nothing was ever sent over SMTP): nothing to abandon. */
-	if (!delivery_spawned)
-		goto release;
-	/*
-	 * Abandon the rest. A transfer may be blocked inside libcurl waiting
-	 * for the reply to its final dot, and libcurl cannot be interrupted
-	 * from another thread: shutting its socket down makes that read
-	 * return at once (and no dot can be sent any more).
-	 */
-	pthread_mutex_lock(&delivery_mtx);
-	delivery_abandon = 1;
-	for (i = 0; i < DELIVERY_SLOTS_MAX; i++)
-		if (delivery_xfers[i].sock != CURL_SOCKET_BAD)
-			shutdown(delivery_xfers[i].sock, SHUT_RDWR);
-	pthread_mutex_unlock(&delivery_mtx);
-	event_active(delivery_wake_ev, EV_READ, 0);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += DELIVERY_JOIN_WAIT;
-	if (pthread_timedjoin_np(delivery_thread, NULL, &ts) != 0) {
-		/* A socket not yet tied to its transfer: all of them, then. */
-		log_warn("delivery: the delivery thread is still busy; "
-		    "shutting down all its connections");
-		pthread_mutex_lock(&delivery_mtx);
-		for (i = 0; i < delivery_nsocks; i++)
-			shutdown(delivery_socks[i], SHUT_RDWR);
-		pthread_mutex_unlock(&delivery_mtx);
-		pthread_join(delivery_thread, NULL);
-	}
-release:
+	if (delivery_spawned)
+		delivery_join();
 	delivery_release();
 	delivery_started = 0;
 	delivery_stopping = 0;
@@ -2287,32 +2553,39 @@ release:
 void
 delivery_set_config(const struct config *cfg)
 {
+	struct delivery_worker	*w;
 	struct delivery_job	*j;
 	char			 err[512];
+	size_t			 k;
 
 	if (!delivery_started)
 		return;
 	delivery_cfg = cfg;
 	atomic_store(&delivery_wlevel, cfg->log_level);
+	atomic_store(&delivery_group, (size_t)delivery_connections(cfg));
 	if (cfg->maildir != NULL &&
 	    delivery_maildir_init(cfg->maildir, err, sizeof err) == -1)
 		log_err("delivery: %s", err);
 	/* A failure to start the worker is logged again after a reload. */
 	delivery_spawn_err[0] = '\0';
 	/*
-	 * The worker gets its own copy of the mail settings; one not started
-	 * yet takes them from delivery_cfg when it starts.
+	 * Each worker gets its own copy of the mail settings, with its share
+	 * of max_connections; workers not started yet take them from
+	 * delivery_cfg when they start.
 	 */
-	if (delivery_spawned) {
+	for (k = 0; delivery_spawned && k < delivery_nworkers; k++) {
+		w = &delivery_workers[k];
 		if ((j = calloc(1, sizeof *j)) == NULL ||
-		    (j->cfg = delivery_wcfg_new(cfg)) == NULL) {
+		    (j->cfg = delivery_wcfg_for(w, cfg)) == NULL) {
 			log_err("delivery: out of memory: the mail settings "
 			    "stay unchanged");
 			free(j);
-		} else {
-			j->kind = DELIVERY_JOB_CONFIG;
-			delivery_hand(j, &j->next);
+			continue;
 		}
+		j->kind = DELIVERY_JOB_CONFIG;
+		w->limit = delivery_share(delivery_connections(cfg),
+		    delivery_nworkers, k);
+		delivery_hand(w, j, &j->next);
 	}
 	delivery_unpause("configuration reloaded");
 	delivery_soon();

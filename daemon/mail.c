@@ -60,7 +60,8 @@
 static const char *const mail_tmpl_files[] = {
 	"invite.txt", "update.txt", "cancel.txt", "reminder.txt",
 	"waitlist.txt", "course_invite.txt", "course_update.txt",
-	"course_cancel.txt", "course_waitlist.txt",
+	"course_cancel.txt", "course_waitlist.txt", "recert_notice.txt",
+	"recert_digest.txt",
 };
 #define MAIL_NTMPL (sizeof mail_tmpl_files / sizeof mail_tmpl_files[0])
 
@@ -77,14 +78,26 @@ enum mail_ph {
 	MAIL_PH_DURATION, MAIL_PH_URL, MAIL_PH_LOCATION, MAIL_PH_DESCRIPTION,
 	MAIL_PH_COURSE, MAIL_PH_REASON, MAIL_PH_NAME, MAIL_PH_ORGANIZER,
 	MAIL_PH_POSITION, MAIL_PH_REPEAT, MAIL_PH_STARTS_IN, MAIL_PH_FIRST_DAY,
-	MAIL_PH_LAST_DAY, MAIL_PH_PROVIDER, MAIL_PH_HOURS, MAIL_NPH
+	MAIL_PH_LAST_DAY, MAIL_PH_PROVIDER, MAIL_PH_HOURS,
+	MAIL_PH_DUE, MAIL_PH_DAYS_LEFT, MAIL_PH_LAST_TITLE,
+	MAIL_PH_LAST_COMPLETED_ON, MAIL_PH_PERIOD, MAIL_PH_FROM, MAIL_PH_TO,
+	MAIL_PH_TOTAL, MAIL_PH_TRAINED, MAIL_PH_PERCENT, MAIL_PH_OK,
+	MAIL_PH_DUE_SOON, MAIL_PH_OVERDUE_COUNT, MAIL_PH_NEVER,
+	MAIL_PH_ORGANIZATIONS, MAIL_PH_OVERDUE, MAIL_PH_OVERDUE_MORE, MAIL_NPH
 };
 static const char *const mail_ph_names[MAIL_NPH] = {
 	"title", "kind", "date", "date_short", "time", "end_time", "tz",
 	"tzname", "duration", "url", "location", "description", "course",
 	"reason", "name", "organizer", "position", "repeat", "starts_in",
 	"first_day", "last_day", "provider", "hours",
+	"due", "days_left", "last_title", "last_completed_on", "period", "from",
+	"to", "total", "trained", "percent", "ok", "due_soon", "overdue_count",
+	"never", "organizations", "overdue", "overdue_more",
 };
+
+/* Placeholders whose value spans lines: never in a subject. */
+static const char *const mail_multiline[] = { "{description}",
+	"{organizations}", "{overdue}" };
 
 /* Keys of lang.conf; "kind.<name>" keys follow for every session kind. */
 enum mail_key {
@@ -92,14 +105,16 @@ enum mail_key {
 	MAIL_K_MINUTE, MAIL_K_HOUR, MAIL_K_DAY, MAIL_K_WEEK, MAIL_K_MONTH,
 	MAIL_K_YEAR, MAIL_K_TIMES, MAIL_K_R_DAILY, MAIL_K_R_WEEKLY,
 	MAIL_K_R_MONTHLY, MAIL_K_R_YEARLY, MAIL_K_R_EVERY, MAIL_K_R_COUNT,
-	MAIL_K_R_UNTIL, MAIL_K_R_BYDAY, MAIL_K_KIND
+	MAIL_K_R_UNTIL, MAIL_K_R_BYDAY, MAIL_K_RC_GROUP, MAIL_K_RC_NO_GROUP,
+	MAIL_K_RC_OVERDUE, MAIL_K_KIND
 };
 #define MAIL_NKEYS	(MAIL_K_KIND + MAIL_KINDS_MAX)
 static const char *const mail_key_names[MAIL_K_KIND] = {
 	"months", "weekdays", "date", "date_short", "minute", "hour", "day",
 	"week", "month", "year", "times", "repeat.daily", "repeat.weekly",
 	"repeat.monthly", "repeat.yearly", "repeat.every", "repeat.count",
-	"repeat.until", "repeat.byday",
+	"repeat.until", "repeat.byday", "recert.group", "recert.no_group",
+	"recert.overdue",
 };
 
 /* Placeholders of the date patterns and the repeat phrases. */
@@ -110,6 +125,11 @@ static const char *const mail_every_names[] = { "n", "unit" };
 static const char *const mail_count_names[] = { "n", "times" };
 static const char *const mail_until_names[] = { "date" };
 static const char *const mail_byday_names[] = { "days" };
+/* The digest's lines: one per organization, one per overdue person. */
+static const char *const mail_group_names[] = { "group", "trained", "total",
+	"percent" };
+static const char *const mail_late_names[] = { "name", "email",
+	"organization", "due", "days" };
 #define MAIL_N(a) (sizeof (a) / sizeof (a)[0])
 
 static const char *const mail_rfc_days[] = {
@@ -154,6 +174,10 @@ struct mail_vals {
 	char		 starts_in[256], first_day[256], last_day[256];
 	char		 hours[24];
 	struct buf	 description, reason;
+	/* Recertification notices and the digest. */
+	char		 due[256], days_left[256], last_completed_on[256];
+	char		 from[256], to[256], nums[7][24], percent[24];
+	struct buf	 groups, late;
 };
 
 /* One body part of a message, encoded. */
@@ -384,7 +408,7 @@ mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
 	struct buf	 body = { 0 };
 	char		*text, why[256];
 	const char	*line;
-	size_t		 pos = 0, len;
+	size_t		 pos = 0, len, i;
 	int		 lineno = 0, nph, nempty, rc = -1;
 
 	if ((text = mail_read(path, err, errlen)) == NULL)
@@ -414,10 +438,14 @@ mail_load_tmpl(const char *path, struct mail_tmpl *t, char *err,
 			goto fail;
 		}
 		/* A multi-line value can never make a subject. */
-		if (memmem(line, len, "{description}", 13) != NULL) {
-			mail_error(err, errlen, "%s:%d: {description} cannot "
-			    "be used in the subject", path, lineno);
-			goto fail;
+		for (i = 0; i < MAIL_N(mail_multiline); i++) {
+			if (memmem(line, len, mail_multiline[i],
+			    strlen(mail_multiline[i])) != NULL) {
+				mail_error(err, errlen, "%s:%d: %s cannot be "
+				    "used in the subject", path, lineno,
+				    mail_multiline[i]);
+				goto fail;
+			}
 		}
 		if ((t->subject = mail_strndup(line + 9, len - 9)) == NULL) {
 			mail_error(err, errlen, "%s: out of memory", path);
@@ -531,6 +559,14 @@ mail_check_key(size_t k, const char *v, char *why, size_t whylen)
 	case MAIL_K_R_BYDAY:
 		names = mail_byday_names;
 		n = MAIL_N(mail_byday_names);
+		break;
+	case MAIL_K_RC_GROUP:
+		names = mail_group_names;
+		n = MAIL_N(mail_group_names);
+		break;
+	case MAIL_K_RC_OVERDUE:
+		names = mail_late_names;
+		n = MAIL_N(mail_late_names);
 		break;
 	default:
 		break;
@@ -1175,6 +1211,11 @@ mail_vals_zero(struct mail_vals *mv)
 	mv->first_day[0] = mv->last_day[0] = mv->hours[0] = '\0';
 	memset(&mv->description, 0, sizeof mv->description);
 	memset(&mv->reason, 0, sizeof mv->reason);
+	mv->due[0] = mv->days_left[0] = mv->last_completed_on[0] = '\0';
+	mv->from[0] = mv->to[0] = mv->percent[0] = '\0';
+	memset(mv->nums, 0, sizeof mv->nums);
+	memset(&mv->groups, 0, sizeof mv->groups);
+	memset(&mv->late, 0, sizeof mv->late);
 }
 
 static void
@@ -1182,6 +1223,15 @@ mail_vals_cleanup(struct mail_vals *mv)
 {
 	buf_free(&mv->description);
 	buf_free(&mv->reason);
+	buf_free(&mv->groups);
+	buf_free(&mv->late);
+}
+
+/* A message about no session: the recertification notice and digest. */
+static int
+mail_recert_kind(enum mail_kind kind)
+{
+	return kind == MAIL_RECERT_NOTICE || kind == MAIL_RECERT_DIGEST;
 }
 
 /* The iTIP method of a message of kind, NULL for one without calendar. */
@@ -1225,6 +1275,162 @@ mail_day(const struct mail_lang *l, const char *day, char *out, size_t len,
 	return 0;
 }
 
+/* "97 days" in the language of l. */
+static void
+mail_days(const struct mail_lang *l, int64_t n, char *buf, size_t len)
+{
+	char	 word[128];
+
+	mail_plural(l, MAIL_K_DAY, n < 0 ? -n : n, word, sizeof word);
+	snprintf(buf, len, "%lld %s", (long long)n, word);
+}
+
+/* A share in tenths of a percent ("32.5", "100"). */
+static void
+mail_permille(int64_t v, char *buf, size_t len)
+{
+	if (v % 10 == 0)
+		snprintf(buf, len, "%lld", (long long)(v / 10));
+	else
+		snprintf(buf, len, "%lld.%lld", (long long)(v / 10),
+		    (long long)(v % 10));
+}
+
+/* A recertification notice: the due day and the last completion. */
+static int
+mail_notice_vals(struct mail_vals *mv, const struct mail_lang *l,
+    const struct mail_message *m, char *err, size_t errlen)
+{
+	if (valid_text(mail_opt(m->last_title), LECTERN_TEXT_MAX * 4, 1, 0,
+	    "last_title", err, errlen) == -1 ||
+	    mail_day(l, m->due, mv->due, sizeof mv->due, "due", err,
+	    errlen) == -1 ||
+	    mail_day(l, m->last_completed_on, mv->last_completed_on,
+	    sizeof mv->last_completed_on, "last_completed_on", err,
+	    errlen) == -1)
+		return -1;
+	mail_days(l, m->days_left, mv->days_left, sizeof mv->days_left);
+	mv->v[MAIL_PH_DUE] = mv->due;
+	mv->v[MAIL_PH_DAYS_LEFT] = mv->days_left;
+	mv->v[MAIL_PH_LAST_TITLE] = mail_opt(m->last_title);
+	mv->v[MAIL_PH_LAST_COMPLETED_ON] = mv->last_completed_on;
+	return 0;
+}
+
+/*
+ * One line of the digest from the lang.conf pattern key, values checked
+ * (one line each, emails valid), appended to out with its LF.
+ */
+static int
+mail_digest_line(const struct mail_lang *l, enum mail_key key,
+    const char *const *names, size_t n, const char *const *vals,
+    struct buf *out, char *err, size_t errlen)
+{
+	int	 nph, nempty;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (valid_text(mail_opt(vals[i]), LECTERN_TEXT_MAX * 4, 1, 0,
+		    names[i], err, errlen) == -1)
+			return -1;
+	}
+	if (mail_subst(l->keys[key], strlen(l->keys[key]), names, n, vals, out,
+	    &nph, &nempty, err, errlen) == -1)
+		return -1;
+	buf_add(out, "\n", 1);
+	return 0;
+}
+
+/* The digest: coverage, status counts, the organizations, the overdue. */
+static int
+mail_digest_vals(struct mail_vals *mv, const struct mail_lang *l,
+    const struct mail_digest *d, char *err, size_t errlen)
+{
+	const struct mail_digest_group	*g;
+	const struct mail_digest_person	*p;
+	const char			*vals[5];
+	char				 a[24], b[24], c[24], due[256];
+	char				 days[256];
+	size_t				 i, k;
+	const int64_t			*nums[7];
+
+	if (d == NULL) {
+		mail_error(err, errlen, "digest: no content");
+		return -1;
+	}
+	if (valid_text(mail_opt(d->period), 32, 0, 0, "period", err,
+	    errlen) == -1 || mail_day(l, d->from, mv->from, sizeof mv->from,
+	    "from", err, errlen) == -1 || mail_day(l, d->to, mv->to,
+	    sizeof mv->to, "to", err, errlen) == -1)
+		return -1;
+	nums[0] = &d->total;
+	nums[1] = &d->trained;
+	nums[2] = &d->ok;
+	nums[3] = &d->due_soon;
+	nums[4] = &d->overdue;
+	nums[5] = &d->never;
+	nums[6] = &d->more;
+	for (k = 0; k < 7; k++)
+		snprintf(mv->nums[k], sizeof mv->nums[k], "%lld",
+		    (long long)*nums[k]);
+	mail_permille(d->permille, mv->percent, sizeof mv->percent);
+	mail_permille(d->hours, mv->hours, sizeof mv->hours);
+	for (i = 0; i < d->ngroups; i++) {
+		g = &d->groups[i];
+		snprintf(a, sizeof a, "%lld", (long long)g->trained);
+		snprintf(b, sizeof b, "%lld", (long long)g->total);
+		mail_permille(g->permille, c, sizeof c);
+		vals[0] = g->name != NULL ? g->name :
+		    l->keys[MAIL_K_RC_NO_GROUP];
+		vals[1] = a;
+		vals[2] = b;
+		vals[3] = c;
+		if (mail_digest_line(l, MAIL_K_RC_GROUP, mail_group_names,
+		    MAIL_N(mail_group_names), vals, &mv->groups, err,
+		    errlen) == -1)
+			return -1;
+	}
+	for (i = 0; i < d->nlate; i++) {
+		p = &d->late[i];
+		if (valid_email(p->email, "email", err, errlen) == -1 ||
+		    mail_day(l, p->due, due, sizeof due, "due", err,
+		    errlen) == -1)
+			return -1;
+		mail_days(l, p->days, days, sizeof days);
+		vals[0] = p->name;
+		vals[1] = p->email;
+		vals[2] = p->organization != NULL ? p->organization :
+		    l->keys[MAIL_K_RC_NO_GROUP];
+		vals[3] = due;
+		vals[4] = days;
+		if (mail_digest_line(l, MAIL_K_RC_OVERDUE, mail_late_names,
+		    MAIL_N(mail_late_names), vals, &mv->late, err,
+		    errlen) == -1)
+			return -1;
+	}
+	if ((d->ngroups > 0 && buf_get(&mv->groups) == NULL) ||
+	    (d->nlate > 0 && buf_get(&mv->late) == NULL)) {
+		mail_error(err, errlen, "out of memory");
+		return -1;
+	}
+	mv->v[MAIL_PH_PERIOD] = d->period;
+	mv->v[MAIL_PH_FROM] = mv->from;
+	mv->v[MAIL_PH_TO] = mv->to;
+	mv->v[MAIL_PH_TOTAL] = mv->nums[0];
+	mv->v[MAIL_PH_TRAINED] = mv->nums[1];
+	mv->v[MAIL_PH_OK] = mv->nums[2];
+	mv->v[MAIL_PH_DUE_SOON] = mv->nums[3];
+	mv->v[MAIL_PH_OVERDUE_COUNT] = mv->nums[4];
+	mv->v[MAIL_PH_NEVER] = mv->nums[5];
+	/* "... and N more" disappears when the list is whole. */
+	mv->v[MAIL_PH_OVERDUE_MORE] = d->more > 0 ? mv->nums[6] : "";
+	mv->v[MAIL_PH_PERCENT] = mv->percent;
+	mv->v[MAIL_PH_HOURS] = mv->hours;
+	mv->v[MAIL_PH_ORGANIZATIONS] = d->ngroups > 0 ? mv->groups.s : "";
+	mv->v[MAIL_PH_OVERDUE] = d->nlate > 0 ? mv->late.s : "";
+	return 0;
+}
+
 /* Check the message's values and compute those of the placeholders. */
 static int
 mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
@@ -1236,12 +1442,13 @@ mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
 	int64_t		 end;
 	int		 n;
 
-	if (m->title == NULL || *mail_opt(m->title) == '\0') {
+	if (!mail_recert_kind(m->kind) && *mail_opt(m->title) == '\0') {
 		mail_error(err, errlen, "title: must not be empty");
 		return -1;
 	}
 	/* Limits well above the protocol's: these are a second line. */
-	if (valid_text(m->title, LECTERN_TEXT_MAX * 4, 0, 0, "title", err,
+	if (valid_text(mail_opt(m->title), LECTERN_TEXT_MAX * 4, 1, 0, "title",
+	    err,
 	    errlen) == -1 || valid_text(mail_opt(m->location),
 	    LECTERN_TEXT_MAX * 4, 1, 0, "location", err, errlen) == -1 ||
 	    valid_text(mail_opt(m->course), LECTERN_TEXT_MAX * 4, 1, 0,
@@ -1345,6 +1552,10 @@ mail_vals_init(struct mail_vals *mv, const struct mail_lang *l,
 	mv->v[MAIL_PH_LAST_DAY] = mv->last_day;
 	mv->v[MAIL_PH_PROVIDER] = mail_opt(m->provider);
 	mv->v[MAIL_PH_HOURS] = mv->hours;
+	if (m->kind == MAIL_RECERT_NOTICE)
+		return mail_notice_vals(mv, l, m, err, errlen);
+	if (m->kind == MAIL_RECERT_DIGEST)
+		return mail_digest_vals(mv, l, m->digest, err, errlen);
 	return 0;
 }
 

@@ -25,6 +25,32 @@ enum mail_kind {
 	MAIL_COURSE_UPDATE,	/* REQUEST: the course changed */
 	MAIL_COURSE_CANCEL,	/* CANCEL: the course, or the person left it */
 	MAIL_COURSE_WAITLIST,	/* no calendar part: on a course's waiting list */
+	MAIL_RECERT_NOTICE,	/* no calendar part: recertification falls due */
+	MAIL_RECERT_DIGEST,	/* no calendar part: the coordinators' digest */
+};
+
+/* The coordinators' digest (MAIL_RECERT_DIGEST); strings borrowed. */
+struct mail_digest_group {
+	const char	*name;		/* NULL: no organization */
+	int64_t		 total, trained;
+	int64_t		 permille;	/* trained per thousand, rounded down */
+};
+struct mail_digest_person {
+	const char	*name, *email, *organization;	/* organization may be NULL */
+	const char	*due;		/* "YYYY-MM-DD" */
+	int64_t		 days;		/* days overdue */
+};
+struct mail_digest {
+	const char	*period;	/* "2026-11" or "2026-W48" */
+	const char	*from, *to;	/* the cycle window, "YYYY-MM-DD" */
+	int64_t		 total, trained, permille;
+	int64_t		 hours;		/* tenths */
+	int64_t		 ok, due_soon, overdue, never;
+	const struct mail_digest_group *groups;	/* by organization */
+	size_t		 ngroups;
+	const struct mail_digest_person *late;	/* the overdue list */
+	size_t		 nlate;
+	int64_t		 more;		/* overdue people not listed */
 };
 
 /* What a message says; strings borrowed, optional ones NULL. */
@@ -55,6 +81,11 @@ struct mail_message {
 	const char	*provider;
 	int64_t		 hours;		/* 0: not shown */
 	int64_t		 remind_before;	/* reminders: seconds before start */
+	/* A recertification notice: the due day and the last completion. */
+	const char	*due;		/* "YYYY-MM-DD" */
+	int64_t		 days_left;
+	const char	*last_title, *last_completed_on;
+	const struct mail_digest *digest;	/* MAIL_RECERT_DIGEST */
 	/* The calendar part (CRLF text from ical_render), NULL for none. */
 	const char	*ical;
 	const char	*ical_method;	/* "REQUEST" or "CANCEL"; must equal METHOD: in ical */
@@ -77,7 +108,8 @@ void mail_stop(void);
  * invite.ics (identical to the inline part) }; without a calendar part a
  * multipart/alternative of text and html. ical is required for
  * MAIL_INVITE, MAIL_UPDATE (REQUEST) and MAIL_CANCEL (CANCEL) and ignored
- * for the others; it must have one METHOD equal to ical_method, exactly
+ * for the others (title too is optional for MAIL_RECERT_NOTICE and
+ * MAIL_RECERT_DIGEST, which are about no session); it must have one METHOD equal to ical_method, exactly
  * one ATTENDEE (to_addr) and the ORGANIZER from_addr, or the message is
  * refused. Returns the malloc'd message
  * (length in *len) and, in *message_id (malloc'd, without <>), its

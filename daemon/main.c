@@ -28,7 +28,9 @@
 #include "config.h"
 #include "delivery.h"
 #include "log.h"
+#include "offload.h"
 #include "mail.h"
+#include "notices.h"
 #include "remind.h"
 #include "wake.h"
 #include "server.h"
@@ -204,12 +206,15 @@ main_reload(void)
 	main_keep(&next->database, &old->database, "database");
 	main_keep(&next->state_dir, &old->state_dir, "state_dir");
 
+	/* A report on the reader reads the configuration: let it finish. */
+	offload_wait();
 	main_cfg = next;
 	log_set_level((enum log_level)next->log_level);
 	server_set_config(next);
 	commands_set_config(next);
 	delivery_set_config(next);
 	remind_set_config(next);
+	notices_set_config(next);
 	config_cleanup(old);
 	free(old);
 	log_notice("configuration reloaded from %s", next->path != NULL ?
@@ -364,6 +369,10 @@ main(int argc, char **argv)
 	}
 	if ((main_base = event_base_new()) == NULL)
 		log_fatal("cannot create the event base");
+	/* Without the reader, reports run on the loop: slower, not wrong. */
+	if (offload_start(main_base, main_cfg->database, err,
+	    sizeof err) == -1)
+		log_warn("reports will run on the main loop: %s", err);
 
 	n = sd_listen_fds(1);
 	if (n == 1)
@@ -377,6 +386,7 @@ main(int argc, char **argv)
 	    sizeof err) == -1) {
 		log_err("%s", err);
 		sd_notifyf(0, "STATUS=Failed to start: %s", err);
+		offload_stop();
 		commands_stop();
 		store_close();
 		event_base_free(main_base);
@@ -391,9 +401,12 @@ main(int argc, char **argv)
 	}
 
 	remind_set_config(main_cfg);
+	notices_set_config(main_cfg);
 	if ((started = delivery_start(main_base, main_cfg, err,
 	    sizeof err) == 0) && (wake_start(main_base, err, sizeof err) == -1 ||
-	    remind_start(err, sizeof err) == -1)) {
+	    remind_start(err, sizeof err) == -1 ||
+	    notices_start(err, sizeof err) == -1)) {
+		remind_stop();
 		wake_stop();
 		delivery_stop();
 		started = 0;
@@ -402,6 +415,7 @@ main(int argc, char **argv)
 		log_err("cannot start delivery and reminders: %s", err);
 		sd_notifyf(0, "STATUS=Failed to start: %s", err);
 		server_stop();
+		offload_stop();
 		commands_stop();
 		store_close();
 		for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
@@ -428,10 +442,12 @@ main(int argc, char **argv)
 	event_base_dispatch(main_base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	notices_stop();
 	remind_stop();
 	wake_stop();
 	delivery_stop();
 	server_stop();
+	offload_stop();
 	commands_stop();
 	store_close();
 	mail_stop();

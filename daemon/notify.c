@@ -285,6 +285,10 @@ notify_kind_name(enum mail_kind kind)
 		return "cancel";
 	case MAIL_COURSE_WAITLIST:
 		return "waitlist";
+	case MAIL_RECERT_NOTICE:
+		return "notice";
+	case MAIL_RECERT_DIGEST:
+		return "digest";
 	}
 	return "invite";
 }
@@ -816,4 +820,102 @@ notify_course_all(int64_t course_id, enum mail_kind kind, const char *reason,
 		    now, err, errlen);
 	free(ids);
 	return code;
+}
+
+/*
+ * Recertification: a message about no session, rendered whole and queued
+ * with no expiry (a notice or a digest is still worth reading late).
+ */
+static enum lectern_error
+notify_recert_queue(const struct mail_message *m, int64_t person_id,
+    int64_t now, int64_t *outbox_id, char *err, size_t errlen)
+{
+	struct store_outbox_new	 row;
+	enum lectern_error	 code;
+	char			*msg, *message_id = NULL, why[512];
+	size_t			 len;
+
+	if ((msg = mail_render(m, &len, &message_id, why, sizeof why)) ==
+	    NULL) {
+		snprintf(err, errlen, "cannot build the %s for %s: %s",
+		    m->kind == MAIL_RECERT_NOTICE ? "notice" : "digest",
+		    m->to_addr, why);
+		return LECTERN_E_INTERNAL;
+	}
+	memset(&row, 0, sizeof row);
+	row.person_id = person_id;
+	row.recipient = m->to_addr;
+	row.kind = notify_kind_name(m->kind);
+	row.message_id = message_id;
+	row.message = msg;
+	row.len = len;
+	row.next_attempt = now;
+	code = store_outbox_add(&row, now, outbox_id, err, errlen);
+	free(message_id);
+	free(msg);
+	return code;
+}
+
+/* The parts of a recertification message that do not depend on it. */
+static void
+notify_recert_message(struct mail_message *m, enum mail_kind kind,
+    int64_t now)
+{
+	memset(m, 0, sizeof *m);
+	m->kind = kind;
+	m->lang = notify_cfg->lang;
+	m->from_name = notify_cfg->mail_from_name;
+	m->from_addr = notify_cfg->mail_from_addr;
+	m->domain = notify_cfg->domain;
+	m->date = now;
+	m->tz = notify_cfg->timezone != NULL ? notify_cfg->timezone : "UTC";
+	m->start_utc = now;
+}
+
+/* A person's recertification falls due: one notice in their language. */
+enum lectern_error
+notify_recert_notice(int64_t person_id, const char *due, int64_t days_left,
+    const char *last_title, const char *last_completed_on, int64_t now,
+    int64_t *outbox_id, char *err, size_t errlen)
+{
+	struct mail_message	 m;
+	enum lectern_error	 code;
+	json_t			*person = NULL;
+	const char		*lang;
+
+	*outbox_id = 0;
+	if (notify_cfg == NULL)
+		return LECTERN_OK;
+	if ((code = store_person_get(person_id, 0, &person, err, errlen)) !=
+	    LECTERN_OK)
+		return code;
+	notify_recert_message(&m, MAIL_RECERT_NOTICE, now);
+	if ((lang = notify_str(person, "lang")) != NULL)
+		m.lang = lang;
+	m.to_name = notify_str(person, "name");
+	m.to_addr = notify_str(person, "email");
+	m.due = due;
+	m.days_left = days_left;
+	m.last_title = last_title;
+	m.last_completed_on = last_completed_on;
+	code = notify_recert_queue(&m, person_id, now, outbox_id, err, errlen);
+	json_decref(person);
+	return code;
+}
+
+/* The coordinators' digest d to one address (the default language). */
+enum lectern_error
+notify_recert_digest(const struct mail_digest *d, const char *to_addr,
+    int64_t now, int64_t *outbox_id, char *err, size_t errlen)
+{
+	struct mail_message	 m;
+
+	*outbox_id = 0;
+	if (notify_cfg == NULL)
+		return LECTERN_OK;
+	notify_recert_message(&m, MAIL_RECERT_DIGEST, now);
+	m.to_name = "";
+	m.to_addr = to_addr;
+	m.digest = d;
+	return notify_recert_queue(&m, 0, now, outbox_id, err, errlen);
 }

@@ -63,4 +63,17 @@ enum lectern_error notify_course(int64_t course_id, enum mail_kind kind,
 enum lectern_error notify_course_all(int64_t course_id, enum mail_kind kind,
     const char *reason, int64_t now, char *err, size_t errlen);
 
+/*
+ * A recertification notice to person_id (their language): due on due
+ * ("YYYY-MM-DD", days_left from today), after last_title completed on
+ * last_completed_on. *outbox_id gets the queued row's id.
+ */
+enum lectern_error notify_recert_notice(int64_t person_id, const char *due,
+    int64_t days_left, const char *last_title, const char *last_completed_on,
+    int64_t now, int64_t *outbox_id, char *err, size_t errlen);
+/* The coordinators' digest d to to_addr, in the default language. */
+enum lectern_error notify_recert_digest(const struct mail_digest *d,
+    const char *to_addr, int64_t now, int64_t *outbox_id, char *err,
+    size_t errlen);
+
 #endif

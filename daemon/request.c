@@ -192,8 +192,12 @@ request_line(json_t *obj, size_t *len)
 	*len = 0;
 	if (obj == NULL)
 		return NULL;
-	/* Compact output escapes control characters: always one line. */
-	s = json_dumps(obj, JSON_COMPACT);
+	/*
+	 * Compact output escapes control characters: always one line. Reals
+	 * (hours, percentages: one decimal) with 15 significant digits, so
+	 * that 7.3 is written 7.3 and not 7.2999999999999998.
+	 */
+	s = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(obj);
 	if (s == NULL)
 		return NULL;

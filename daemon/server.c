@@ -69,6 +69,7 @@
 #define SERVER_C_PAUSED		0x04	/* too much output queued */
 #define SERVER_C_REQUEST	0x08	/* a partial request is buffered */
 #define SERVER_C_DEAD		0x10	/* waiting to be freed */
+#define SERVER_C_WAITING	0x20	/* a request runs on the reader */
 
 struct server_client {
 	TAILQ_ENTRY(server_client) entry;
@@ -85,6 +86,7 @@ struct server_client {
 	size_t			 scanned;	/* input bytes known to hold no '\n' */
 	int			 flags;
 	unsigned long		 id;
+	struct commands_later	*later;		/* with SERVER_C_WAITING */
 };
 TAILQ_HEAD(server_client_list, server_client);
 
@@ -128,6 +130,9 @@ server_client_kill(struct server_client *c, const char *why)
 	log_debug("client %lu (uid %ld): closing: %s", c->id,
 	    (long)c->peer.uid, why);
 	c->flags |= SERVER_C_DEAD;
+	/* A report still running for it: its reply is dropped. */
+	commands_later_detach(c->later);
+	c->later = NULL;
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	evtimer_del(&c->timer);
 	evtimer_del(&c->more);
@@ -141,6 +146,8 @@ server_client_kill(struct server_client *c, const char *why)
 static void
 server_client_free(struct server_client *c)
 {
+	commands_later_detach(c->later);
+	c->later = NULL;
 	event_del(&c->timer);
 	event_del(&c->more);
 	bufferevent_free(c->bev);
@@ -296,6 +303,24 @@ server_client_too_large(struct server_client *c)
 	 */
 }
 
+/* The reply of a request that ran on the reader: queue it, go on. */
+static void
+server_later_cb(void *arg, char *reply, size_t len)
+{
+	struct server_client *c = arg;
+
+	c->later = NULL;
+	c->flags &= ~SERVER_C_WAITING;
+	c->last_active = server_now();
+	if (server_client_queue(c, reply, len) == -1) {
+		server_client_kill(c, "out of memory");
+		return;
+	}
+	if (!(c->flags & (SERVER_C_EOF | SERVER_C_PAUSED)))
+		bufferevent_enable(c->bev, EV_READ);
+	server_client_process(c);
+}
+
 /* Handle the complete lines in the client's input, at most one batch. */
 static void
 server_client_process(struct server_client *c)
@@ -310,7 +335,7 @@ server_client_process(struct server_client *c)
 	int n = 0, consumed = 0, noline = 0;
 	time_t now;
 
-	if (c->flags & (SERVER_C_DEAD | SERVER_C_CLOSING))
+	if (c->flags & (SERVER_C_DEAD | SERVER_C_CLOSING | SERVER_C_WAITING))
 		return;
 	for (;;) {
 		if (evbuffer_get_length(out) >= server_cfg->max_output) {
@@ -355,10 +380,21 @@ server_client_process(struct server_client *c)
 			return;
 		}
 		c->peer.can_write = server_client_can_write(c);
-		reply = commands_execute((const char *)line, linelen, &c->peer,
-		    &rlen);
+		reply = commands_execute_async((const char *)line, linelen,
+		    &c->peer, &rlen, server_later_cb, c, &c->later);
 		evbuffer_drain(in, linelen + 1);
 		c->scanned = 0;
+		if (reply == NULL) {
+			/*
+			 * It runs on the reader: nothing more from this client
+			 * until its reply is queued (replies keep the order of
+			 * requests), and no more reading meanwhile.
+			 */
+			c->flags |= SERVER_C_WAITING;
+			c->flags &= ~SERVER_C_REQUEST;
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
 		if (server_client_queue(c, reply, rlen) == -1) {
 			server_client_kill(c, "out of memory");
 			return;
@@ -433,7 +469,7 @@ server_client_write_cb(struct bufferevent *bev, void *arg)
 	    evbuffer_get_length(out) <= server_cfg->max_output / 4) {
 		c->flags &= ~SERVER_C_PAUSED;
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-		if (!(c->flags & SERVER_C_EOF))
+		if (!(c->flags & (SERVER_C_EOF | SERVER_C_WAITING)))
 			bufferevent_enable(bev, EV_READ);
 		server_client_process(c);
 	}

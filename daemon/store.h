@@ -25,6 +25,12 @@
  */
 int store_open(const char *path, char *err, size_t errlen);
 void store_close(void);
+/*
+ * The calling thread's own read-only connection (offload.c's reader);
+ * every store function then uses it on that thread.
+ */
+int store_reader_open(const char *path, char *err, size_t errlen);
+void store_reader_close(void);
 
 /* Transactions: one per command. A busy database gives LECTERN_E_BUSY. */
 enum lectern_error store_begin(void);
@@ -378,5 +384,170 @@ enum lectern_error store_remind_done(int64_t id, const char *state,
 /* The session's reminders as a new array, for session.get. */
 enum lectern_error store_remind_list(int64_t session_id, json_t **out,
     char *err, size_t errlen);
+
+/*
+ * CPD records (docs/PROTOCOL.md, "CPD records, recertification and
+ * reports"). Dates are "YYYY-MM-DD"; hours are tenths of an hour. The
+ * report functions (store_recert_scan, store_recert_last,
+ * store_completion_list, store_coverage, store_hours) only read.
+ */
+
+/* One person's attendance at a session (occurrence 0) or an occurrence. */
+struct store_attendance {
+	int64_t		 session_id;
+	int64_t		 occurrence;	/* 0, or a series' original start */
+	int64_t		 person_id;
+	const char	*state;		/* "attended" or "absent" */
+	int64_t		 minutes;	/* -1: not known */
+	const char	*source;	/* "manual" or "import" */
+	int64_t		 entered_by, entered_at;
+};
+/* Mark (or re-mark) a; a single session's enrollment row shows it too. */
+enum lectern_error store_attendance_put(const struct store_attendance *a,
+    char *err, size_t errlen);
+/* A session's attendance (occurrence -1: every one) as a new array. */
+enum lectern_error store_attendance_list(int64_t session_id,
+    int64_t occurrence, json_t **out, char *err, size_t errlen);
+/*
+ * The meetings of course_id (live sessions) that person attended: n
+ * (session, occurrence) pairs in two malloc'd arrays.
+ */
+enum lectern_error store_attendance_course(int64_t course_id,
+    int64_t person_id, int64_t **sessions, int64_t **occurrences, size_t *n,
+    char *err, size_t errlen);
+
+/* A completion to record; strings borrowed. */
+struct store_completion {
+	int64_t		 person_id;
+	int64_t		 course_id;	/* 0: training done elsewhere */
+	const char	*title, *provider;	/* provider may be NULL */
+	int64_t		 hours;		/* tenths */
+	const char	*completed_on;
+	int		 counts;	/* counts_for_recertification */
+	const char	*source;	/* "attendance", "manual", "import" */
+	int64_t		 entered_by, entered_at;
+};
+/* Record c with the next register number of its year; *id its id. */
+enum lectern_error store_completion_add(const struct store_completion *c,
+    int64_t *id, char *err, size_t errlen);
+/* The completion as a new object. */
+enum lectern_error store_completion_get(int64_t id, json_t **out, char *err,
+    size_t errlen);
+/* Remove completion id; its register number is never given again. */
+enum lectern_error store_completion_remove(int64_t id, char *err,
+    size_t errlen);
+/*
+ * person's completion of course_id: *id (0: none), its source and
+ * register number (either buffer may be NULL).
+ */
+enum lectern_error store_completion_of_course(int64_t course_id,
+    int64_t person_id, int64_t *id, char *source, size_t sourcelen,
+    char *register_no, size_t nolen, char *err, size_t errlen);
+/* *yes: person has a completion of this title, provider and date. */
+enum lectern_error store_completion_same(int64_t person_id,
+    const char *title, const char *provider, const char *completed_on,
+    int *yes, char *err, size_t errlen);
+
+struct store_completion_filter {
+	const char	*from, *to;	/* inclusive; NULL: open */
+	int64_t		 person_id, course_id;	/* 0: any */
+	const char	*organization, *source;	/* NULL: any */
+	int64_t		 limit;
+};
+/* The register: completions by completed_on, register_no; a new array. */
+enum lectern_error store_completion_list(
+    const struct store_completion_filter *f, json_t **out, char *err,
+    size_t errlen);
+
+/* A person and their last qualifying completion (borrowed during fn). */
+struct store_recert_row {
+	int64_t		 person_id;
+	const char	*name, *email, *organization, *position, *lang;
+	const char	*last_on;	/* NULL: none on or before as_of */
+	int64_t		 last_id;
+};
+/* Return -1 to stop the scan. */
+typedef int (*store_recert_fn)(const struct store_recert_row *, void *);
+/*
+ * Every person (of organization, NULL: all) with the latest of their
+ * completions on or before as_of that count for recertification and
+ * have at least min_hours, in no particular order.
+ */
+enum lectern_error store_recert_scan(const char *as_of, int64_t min_hours,
+    const char *organization, store_recert_fn fn, void *arg, char *err,
+    size_t errlen);
+/* Set "last_title" and "last_register_no" of o from completion id. */
+enum lectern_error store_recert_last(int64_t id, json_t *o, char *err,
+    size_t errlen);
+/* One person's last qualifying completion day into last_on ("": none). */
+enum lectern_error store_recert_person(int64_t person_id, const char *as_of,
+    int64_t min_hours, char *last_on, size_t len, char *err, size_t errlen);
+
+/* One group of report.coverage. */
+struct store_coverage_row {
+	char	*group;		/* NULL: no organization / position */
+	int64_t	 total, trained;
+	int64_t	 hours;		/* tenths */
+};
+/*
+ * Coverage over [from, to] per group (by 0: one row, 1: organization,
+ * 2: position) of the people of organization (NULL: all); *rows malloc'd.
+ */
+enum lectern_error store_coverage(int by, const char *from, const char *to,
+    int64_t min_hours, const char *organization,
+    struct store_coverage_row **rows, size_t *n, char *err, size_t errlen);
+void store_coverage_free(struct store_coverage_row *rows, size_t n);
+
+/* One person's hours in a period (report.hours). */
+struct store_hours_row {
+	int64_t	 person_id;
+	char	*email, *name, *organization;
+	int64_t	 session_minutes;	/* attended sessions of no course */
+	int64_t	 courses, external;	/* tenths */
+	int64_t	 records;		/* completions and sessions counted */
+};
+/*
+ * Every person (person_id 0: all; of organization, NULL: all), by id:
+ * completions in [from, to] (dates) and attended sessions that start in
+ * [from_utc, to_utc). *rows malloc'd.
+ */
+enum lectern_error store_hours(const char *from, const char *to,
+    int64_t from_utc, int64_t to_utc, int64_t person_id,
+    const char *organization, struct store_hours_row **rows, size_t *n,
+    char *err, size_t errlen);
+void store_hours_free(struct store_hours_row *rows, size_t n);
+
+/* A person on a waitlist, with their last qualifying completion. */
+struct store_waiting {
+	int64_t	 person_id;
+	char	 last_on[11];	/* "" for none */
+};
+/* The waitlist of a session (course 0) or course, in position order. */
+enum lectern_error store_waitlist(int course, int64_t target,
+    const char *as_of, int64_t min_hours, struct store_waiting **w,
+    size_t *n, char *err, size_t errlen);
+/* Put a waiting person at position. */
+enum lectern_error store_waitlist_set(int course, int64_t target,
+    int64_t person_id, int64_t position, char *err, size_t errlen);
+/* The person's place on the waitlist of target; 0 when not waiting. */
+enum lectern_error store_waitlist_position(int course, int64_t target,
+    int64_t person_id, int64_t *position, char *err, size_t errlen);
+/* The sessions (course[i] 0) and courses person waits for; malloc'd. */
+enum lectern_error store_waiting_for(int64_t person_id, int **course,
+    int64_t **targets, size_t *n, char *err, size_t errlen);
+
+/* Recertification notices and digests already queued. */
+enum lectern_error store_notice_sent(int64_t person_id, const char *due_on,
+    int *yes, char *err, size_t errlen);
+enum lectern_error store_notice_add(int64_t person_id, const char *due_on,
+    int64_t outbox_id, int64_t now, char *err, size_t errlen);
+enum lectern_error store_notice_count(int64_t *n, char *err, size_t errlen);
+enum lectern_error store_digest_sent(const char *period, int *yes,
+    char *err, size_t errlen);
+enum lectern_error store_digest_add(const char *period, int64_t outbox_id,
+    int64_t now, char *err, size_t errlen);
+/* The period of the latest digest into period ("" for none). */
+enum lectern_error store_digest_last(char *period, size_t len, char *err,
+    size_t errlen);
 
 #endif

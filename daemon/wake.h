@@ -17,6 +17,7 @@ struct event_base;
 enum wake_client {
 	WAKE_DELIVERY,
 	WAKE_REMINDERS,
+	WAKE_RECERT,		/* the daily recertification run (notices.c) */
 	WAKE_NCLIENTS
 };
 

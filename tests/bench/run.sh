@@ -16,6 +16,9 @@
 #   BENCH_KEEP=1    keep the temporary directory (logs, databases)
 #   BENCH_IDLE=S    seconds of idleness to watch (default 20, quick 5)
 #   BENCH_INVITES=0 skip tests/bench/invites.sh (invitation delivery)
+#   BENCH_REPORTS=0 skip tests/bench/reports.sh (CPD reports over 100,000
+#                   people and 1,000,000 completions, and status latency
+#                   while they run; about 1.5 minutes)
 set -eu
 prog=bench
 . "$(dirname "$0")/lib.sh"
@@ -269,4 +272,14 @@ if [ "${BENCH_REMINDERS:-1}" = 1 ]; then
 	echo
 	ROUNDS=$ROUNDS BENCH_QUICK=$QUICK BENCH_DOC=$DOC sh tests/bench/reminders.sh "$B" || rem=1
 fi
-[ "$failures" -eq 0 ] && [ $inv = 0 ] && [ $rem = 0 ]
+
+# CPD reports: report.recertification, report.coverage and report.hours
+# over 100,000 people and 1,000,000 completions, with status round trips
+# from a second client while they run; its own load, rounds, table and
+# markers (tests/bench/reports.sh).  BENCH_REPORTS=0 skips it.
+rep=0
+if [ "${BENCH_REPORTS:-1}" = 1 ]; then
+	echo
+	ROUNDS=$ROUNDS BENCH_QUICK=$QUICK BENCH_DOC=$DOC sh tests/bench/reports.sh "$B" || rep=1
+fi
+[ "$failures" -eq 0 ] && [ $inv = 0 ] && [ $rem = 0 ] && [ $rep = 0 ]

@@ -1,4 +1,7 @@
-/* fuzz_csv.c -- the people CSV parser (person.import). */
+/*
+ * fuzz_csv.c -- the CSV parsers: the people file (person.import) and
+ * tables with any columns (attendance.import, training.import).
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct csvimport c;
+	struct csvimport_table t;
 	char err[256];
 	size_t i;
 
@@ -32,5 +36,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	csvimport_cleanup(&c);
+	if (csvimport_table_parse((const char *)data, size, &t, err,
+	    sizeof err) == 0) {
+		if (t.ncols == 0 || t.ncols > CSVIMPORT_TABLE_COLS)
+			abort();
+		for (i = 0; i < t.nrecords; i++) {
+			if (t.records[i].line < 2)
+				abort();
+			for (size_t k = 0; k < t.ncols; k++) {
+				const char *s = t.records[i].cells[k];
+
+				if (s != NULL && (*s == '\0' ||
+				    valid_utf8(s, strlen(s)) != 0))
+					abort();
+			}
+		}
+	}
+	csvimport_table_cleanup(&t);
 	return 0;
 }

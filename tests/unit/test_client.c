@@ -24,6 +24,7 @@
 #include "../../client/args.c"
 #include "../../client/cmd.c"
 #include "../../client/conn.c"
+#include "../../client/csvout.c"
 #include "../../client/output.c"
 #include "../../client/print.c"
 #include "../../client/lectern.c"
@@ -1090,6 +1091,599 @@ test_run_usage(void **state)
 	free(err);
 }
 
+static void
+test_display_width(void **state)
+{
+	char	*s;
+
+	(void)state;
+	/* "й" as "и" and a combining breve takes one column. */
+	assert_int_equal(output_width("\xd0\xb8\xcc\x86"), 1);
+	assert_int_equal(output_width("Андре\xcc\x81й"), 6);
+	/* East Asian wide characters take two. */
+	assert_int_equal(output_width("漢字"), 4);
+	assert_int_equal(output_width("a漢b"), 4);
+	assert_int_equal(output_width("\xe2\x96\x88\xe2\x96\x91"), 2);
+	/* Cut by columns, never between a letter and its mark. */
+	s = output_truncate("и\xcc\x86и\xcc\x86и\xcc\x86и\xcc\x86", 3);
+	assert_string_equal(s, "и\xcc\x86и\xcc\x86…");
+	assert_int_equal(output_width(s), 3);
+	free(s);
+	s = output_truncate("漢字漢字", 4);
+	assert_string_equal(s, "漢…");
+	free(s);
+	s = output_truncate("漢字", 4);
+	assert_string_equal(s, "漢字");
+	free(s);
+}
+
+static void
+test_table_combining(void **state)
+{
+	static const struct output_column cols[] = {
+		{ "NAME", 0, 0 }, { "N", 0, 1 },
+	};
+	const char		*r1[] = { "Андре\xcc\x81й", "1" };
+	const char		*r2[] = { "Андрей Ш.", "22" };
+	struct output_table	*t;
+	char			*buf = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	(void)state;
+	t = output_table_new(cols, 2);
+	assert_int_equal(output_table_add(t, r1), 0);
+	assert_int_equal(output_table_add(t, r2), 0);
+	f = open_memstream(&buf, &len);
+	output_table_print(t, f);
+	fclose(f);
+	output_table_free(t);
+	assert_string_equal(buf, "NAME        N\n"
+	    "Андре\xcc\x81й      1\n"
+	    "Андрей Ш.  22\n");
+	free(buf);
+}
+
+static void
+test_build_cpd(void **state)
+{
+	char	path[] = "/tmp/test_client_cpdXXXXXX", line[512];
+	int	fd;
+
+	(void)state;
+	expect_request("attendance|mark|12|--attended|7|a@x",
+	    "attendance.mark", "{\"session\":12,\"state\":\"attended\","
+	    "\"people\":[7,\"a@x\"]}");
+	expect_request("attendance|mark|--absent|12|7|--occurrence|"
+	    "2027-03-24 15:00", "attendance.mark", "{\"session\":12,"
+	    "\"state\":\"absent\",\"people\":[7],"
+	    "\"occurrence\":\"2027-03-24 15:00\"}");
+	expect_request("attendance|ls|12", "attendance.list",
+	    "{\"session\":12}");
+	expect_request("attendance|ls|12|--occurrence|2027-03-24 15:00|--csv",
+	    "attendance.list", "{\"session\":12,"
+	    "\"occurrence\":\"2027-03-24 15:00\"}");
+
+	fd = mkstemp(path);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "User Email,Duration (Minutes)\na@x,30\n",
+	    37), 37);
+	close(fd);
+	snprintf(line, sizeof line, "attendance|import|12|%s|--email-column|"
+	    "User Email|--minutes-column|Duration (Minutes)|--min-minutes|45",
+	    path);
+	expect_request(line, "attendance.import", "{\"session\":12,"
+	    "\"csv\":\"User Email,Duration (Minutes)\\na@x,30\\n\","
+	    "\"email_column\":\"User Email\","
+	    "\"minutes_column\":\"Duration (Minutes)\",\"min_minutes\":45}");
+	snprintf(line, sizeof line, "attendance|import|--occurrence|"
+	    "2027-03-24T12:00Z|12|%s|--min-minutes|0", path);
+	expect_request(line, "attendance.import", "{\"session\":12,"
+	    "\"csv\":\"User Email,Duration (Minutes)\\na@x,30\\n\","
+	    "\"occurrence\":\"2027-03-24T12:00Z\",\"min_minutes\":0}");
+	snprintf(line, sizeof line, "training|import|%s|--partial", path);
+	expect_request(line, "training.import", "{\"csv\":\"User Email,"
+	    "Duration (Minutes)\\na@x,30\\n\",\"partial\":true}");
+	unlink(path);
+
+	expect_request("course|complete|3|7|a@x", "course.complete",
+	    "{\"course\":3,\"people\":[7,\"a@x\"]}");
+	expect_request("course|complete|3|7|--date|2026-11-20|--hours|36",
+	    "course.complete", "{\"course\":3,\"people\":[7],"
+	    "\"completed_on\":\"2026-11-20\",\"hours\":36}");
+	expect_request("course|complete|3|7|--hours|1,5|--date|2024-02-29",
+	    "course.complete", "{\"course\":3,\"people\":[7],"
+	    "\"completed_on\":\"2024-02-29\",\"hours\":1.5}");
+	expect_request("training|record|a@x|--title|Наставничество|--hours|"
+	    "72|--date|2026-06-30|--provider|Regional institute|--no-count",
+	    "training.record", "{\"person\":\"a@x\","
+	    "\"title\":\"Наставничество\",\"hours\":72,"
+	    "\"completed_on\":\"2026-06-30\","
+	    "\"provider\":\"Regional institute\","
+	    "\"counts_for_recertification\":false}");
+	expect_request("training|record|7|--title|T|--hours|0.5|--date|"
+	    "2026-06-30", "training.record", "{\"person\":7,\"title\":\"T\","
+	    "\"hours\":0.5,\"completed_on\":\"2026-06-30\"}");
+	expect_request("completions", "completion.list", "{}");
+	expect_request("completions|--from|2026-01-01|--to|2026-12-31|"
+	    "--person|7|--organization|School No. 5|--course|3|--source|"
+	    "manual|--limit|1000000|--csv", "completion.list",
+	    "{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\",\"person\":7,"
+	    "\"organization\":\"School No. 5\",\"course\":3,"
+	    "\"source\":\"manual\",\"limit\":1000000}");
+	expect_request("completions|--person|a@x|--org|S", "completion.list",
+	    "{\"person\":\"a@x\",\"organization\":\"S\"}");
+	expect_request("completion|rm|12", "completion.remove", "{\"id\":12}");
+
+	expect_request("report|due", "report.recertification", "{}");
+	expect_request("report|due|--as-of|2026-11-23|--organization|S|"
+	    "--status|overdue", "report.recertification",
+	    "{\"as_of\":\"2026-11-23\",\"organization\":\"S\","
+	    "\"status\":\"overdue\"}");
+	expect_request("report|due|--status|overdue, due-soon,never|--limit|"
+	    "50", "report.recertification", "{\"status\":[\"overdue\","
+	    "\"due_soon\",\"never\"],\"limit\":50}");
+	expect_request("report|coverage", "report.coverage", "{}");
+	expect_request("report|coverage|--from|2023-11-24|--to|2026-11-23|"
+	    "--by|organization|--org|S", "report.coverage",
+	    "{\"from\":\"2023-11-24\",\"to\":\"2026-11-23\","
+	    "\"by\":\"organization\",\"organization\":\"S\"}");
+	expect_request("report|coverage|--by|position", "report.coverage",
+	    "{\"by\":\"position\"}");
+	expect_request("report|hours|--by|organization", "report.hours",
+	    "{\"by\":\"organization\"}");
+	expect_request("report|hours|--person|a@x|--from|2026-01-01",
+	    "report.hours", "{\"person\":\"a@x\",\"from\":\"2026-01-01\"}");
+	expect_request("report|hours|--person|12", "report.hours",
+	    "{\"person\":12}");
+
+	expect_request("enroll|--course|2|--status|overdue,never",
+	    "enroll", "{\"course\":2,\"status\":[\"overdue\",\"never\"]}");
+	expect_request("enroll|--session|3|--due-within|90|--organization|S",
+	    "enroll", "{\"session\":3,\"due_within\":90,"
+	    "\"organization\":\"S\"}");
+	expect_request("enroll|3|--status|due_soon|7", "enroll",
+	    "{\"session\":3,\"status\":\"due_soon\",\"people\":[7]}");
+	expect_request("enroll|--course|2|--due-within|0", "enroll",
+	    "{\"course\":2,\"due_within\":0}");
+}
+
+static void
+test_build_cpd_errors(void **state)
+{
+	(void)state;
+	expect_usage("attendance|mark|12|7", "--attended or --absent");
+	expect_usage("attendance|mark|12|--attended|--absent|7", "contradict");
+	expect_usage("attendance|mark|12|--attended", "missing operand");
+	expect_usage("attendance|mark|x|--attended|7", "session id");
+	expect_usage("attendance|mark|12|--absent|0", "person id");
+	expect_usage("attendance|ls", "missing operand");
+	expect_usage("attendance|ls|12|13", "unexpected operand");
+	expect_usage("attendance|import|12", "missing operand");
+	expect_usage("attendance|import|12|f|--min-minutes|-1",
+	    "--min-minutes");
+	expect_usage("attendance|import|12|f|--partial", "unknown option");
+	expect_usage("course|complete|3", "missing operand");
+	expect_usage("course|complete|3|7|--date|2026-02-29",
+	    "--date: 2026-02-29 is not a day");
+	expect_usage("course|complete|3|7|--date|1900-02-29", "not a day");
+	expect_usage("course|complete|3|7|--date|20.11.2026",
+	    "--date must be a date such as 2026-11-20");
+	expect_usage("course|complete|3|7|--date|2026-1-5", "YYYY-MM-DD");
+	expect_usage("course|complete|3|7|--hours|-1", "--hours must be");
+	expect_usage("course|complete|3|7|--hours|1.", "--hours must be");
+	expect_usage("course|complete|3|7|--hours|.5", "--hours must be");
+	expect_usage("course|complete|3|7|--hours|1.2.3", "--hours must be");
+	expect_usage("course|complete|3|7|--hours|36h", "--hours must be");
+	expect_usage("course|complete|3|7|--hours|12345678", "too large");
+	expect_usage("course|complete|x|7", "course id");
+	expect_usage("training|record|7|--title|T|--hours|1", "missing --date");
+	expect_usage("training|record|7|--date|2026-01-01|--hours|1",
+	    "missing --title");
+	expect_usage("training|record|7|--date|2026-01-01|--title|T",
+	    "missing --hours");
+	expect_usage("training|record|--title|T|--hours|1|--date|2026-01-01",
+	    "missing operand");
+	expect_usage("training|record||--title|T|--hours|1|--date|"
+	    "2026-01-01", "empty");
+	expect_usage("training|import", "missing operand");
+	expect_usage("completions|--source|web", "--source must be "
+	    "attendance, manual or import");
+	expect_usage("completions|--limit|0", "--limit");
+	expect_usage("completions|--from|yesterday", "--from must be a date");
+	expect_usage("completions|extra", "unexpected operand");
+	expect_usage("completion|rm", "missing operand");
+	expect_usage("completion|rm|abc", "completion id");
+	expect_usage("report|due|--status|ok,bogus", "\"bogus\" is not a "
+	    "status");
+	expect_usage("report|due|--status|ok,", "\"\" is not a status");
+	expect_usage("report|due|--as-of|2026-13-01", "--as-of");
+	expect_usage("report|due|--org|A|--organization|B", "more than once");
+	expect_usage("report|coverage|--by|school", "--by must be "
+	    "organization or position");
+	expect_usage("report|hours|--by|position", "--by must be person or "
+	    "organization");
+	expect_usage("report|hours|--person|0", "--person");
+	expect_usage("report|due|--csv|--json", "contradict");
+	expect_usage("report|coverage|--csv=1", "takes no value");
+	expect_usage("enroll|3|--org|S", "--organization limits --status");
+	expect_usage("enroll|3", "--status or --due-within");
+	expect_usage("enroll|3|--status|late", "not a status");
+	expect_usage("enroll|3|--due-within|-1", "--due-within");
+	expect_usage("unenroll|3|--status|ok", "unknown option --status");
+}
+
+/* print_result for a call with --csv. */
+static void
+expect_csv(const char *line, const char *result, const char *want)
+{
+	char	*out;
+
+	assert_int_equal(print_result(line, result, &out), 0);
+	if (strcmp(out, want) != 0)
+		fail_msg("%s: got\n%s\nwant\n%s", line, out, want);
+	free(out);
+}
+
+/* A completion as the daemon sends it. */
+#define COMPLETION(id, no, pid, email, name, title, hours, counts)	\
+	"{\"id\":" id ",\"register_no\":\"" no "\",\"person\":{\"id\":"	\
+	pid ",\"email\":\"" email "\"},\"name\":\"" name "\","		\
+	"\"organization\":\"School No. 5\",\"course\":3,\"title\":\""	\
+	title "\",\"provider\":null,\"hours\":" hours ","		\
+	"\"completed_on\":\"2026-11-20\",\"counts_for_recertification\":"\
+	counts ",\"source\":\"attendance\",\"entered_by\":1000,"		\
+	"\"entered_at\":\"2026-11-20T15:00:00Z\"}"
+
+static const char print_due_result[] = "{\"as_of\":\"2026-11-23\","
+    "\"cycle\":\"3y\",\"due_soon_days\":180,\"summary\":{\"total\":267,"
+    "\"ok\":150,\"due_soon\":20,\"overdue\":17,\"never\":80},\"people\":["
+    "{\"id\":7,\"name\":\"Иван Петров\",\"email\":\"ivan@x\","
+    "\"organization\":\"Школа № 5\",\"position\":null,\"status\":\"never\","
+    "\"last_completed_on\":null,\"last_title\":null,"
+    "\"last_register_no\":null,\"due\":null,\"days_left\":null},"
+    "{\"id\":12,\"name\":\"=1+1\",\"email\":\"m@x\","
+    "\"organization\":\"School No. 12\",\"position\":\"teacher\","
+    "\"status\":\"overdue\",\"last_completed_on\":\"2023-05-01\","
+    "\"last_title\":\"Оценивание, часть 1\","
+    "\"last_register_no\":\"2023-000017\",\"due\":\"2026-05-01\","
+    "\"days_left\":-206}]}";
+
+static void
+test_print_cpd(void **state)
+{
+	char	*out, *l;
+
+	(void)state;
+	/* report due: the summary, then a table aligned by columns. */
+	assert_int_equal(print_result("report|due|--org|Школа № 5",
+	    print_due_result, &out), 0);
+	l = out;
+	assert_string_equal(l, "Школа № 5, as of 2026-11-23 (cycle 3y): 170 "
+	    "of 267 teachers trained, 63.6 %\n"
+	    "ok 150, due soon 20 (within 180 days), overdue 17, never "
+	    "trained 80\n\n"
+	    "ID  NAME         ORGANIZATION   STATUS   LAST COMPLETED  DUE"
+	    "         DAYS LEFT\n"
+	    " 7  Иван Петров  Школа № 5      never    -               -"
+	    "                   -\n"
+	    "12  =1+1         School No. 12  overdue  2023-05-01      "
+	    "2026-05-01       -206\n");
+	free(out);
+	/* --csv: every field, formula-safe, days_left a number. */
+	expect_csv("report|due|--csv", print_due_result,
+	    "id,name,email,organization,position,status,last_completed_on,"
+	    "last_title,last_register_no,due,days_left\r\n"
+	    "7,Иван Петров,ivan@x,Школа № 5,,never,,,,,\r\n"
+	    "12,'=1+1,m@x,School No. 12,teacher,overdue,2023-05-01,"
+	    "\"Оценивание, часть 1\",2023-000017,2026-05-01,-206\r\n");
+
+	/* report coverage: the whole, then the groups with bars. */
+	assert_int_equal(print_result("report|coverage|--by|organization",
+	    "{\"from\":\"2023-11-24\",\"to\":\"2026-11-23\","
+	    "\"by\":\"organization\",\"groups\":["
+	    "{\"group\":\"Школа № 12\",\"total\":80,\"trained\":12,"
+	    "\"percent\":15.0,\"hours\":240},"
+	    "{\"group\":\"School No. 5\",\"total\":267,\"trained\":87,"
+	    "\"percent\":32.5,\"hours\":3132.5},"
+	    "{\"group\":null,\"total\":3,\"trained\":0,\"percent\":0,"
+	    "\"hours\":0}],"
+	    "\"total\":{\"group\":null,\"total\":350,\"trained\":99,"
+	    "\"percent\":28.2,\"hours\":3372.5}}", &out), 0);
+	assert_string_equal(out, "2023-11-24 to 2026-11-23: 99 of 350 "
+	    "teachers trained, 28.2 %\n\n"
+	    "ORGANIZATION       TRAINED  PERCENT   HOURS  0         50     100\n"
+	    "Школа № 12           12/80   15.0 %     240  "
+	    "███░░░░░░░░░░░░░░░░░\n"
+	    "School No. 5        87/267   32.5 %  3132.5  "
+	    "██████▌░░░░░░░░░░░░░\n"
+	    "(no organization)      0/3    0.0 %       0  "
+	    "░░░░░░░░░░░░░░░░░░░░\n"
+	    "TOTAL               99/350   28.2 %  3372.5  "
+	    "█████▋░░░░░░░░░░░░░░\n");
+	free(out);
+	expect_csv("report|coverage|--by|position|--csv",
+	    "{\"by\":\"position\",\"groups\":[{\"group\":\"-teacher\","
+	    "\"total\":4,\"trained\":1,\"percent\":25,\"hours\":1.5}],"
+	    "\"total\":{\"group\":null,\"total\":4,\"trained\":1,"
+	    "\"percent\":25,\"hours\":1.5}}",
+	    "group,trained,total,percent,hours\r\n"
+	    "'-teacher,1,4,25.0,1.5\r\n"
+	    "TOTAL,1,4,25.0,1.5\r\n");
+
+	/* report hours: per person with a total row; CSV without it. */
+	assert_int_equal(print_result("report|hours", "{\"from\":"
+	    "\"2023-11-24\",\"to\":\"2026-11-23\",\"by\":\"person\","
+	    "\"rows\":[{\"person\":{\"id\":7,\"email\":\"ivan@x\"},"
+	    "\"name\":\"Иван\",\"organization\":null,\"sessions\":4.5,"
+	    "\"courses\":36,\"external\":72,\"total\":112.5},"
+	    "{\"person\":{\"id\":8,\"email\":\"b@x\"},\"name\":\"Борис\","
+	    "\"organization\":\"S\",\"sessions\":1.5,\"courses\":0,"
+	    "\"external\":0,\"total\":1.5}]}", &out), 0);
+	assert_non_null(strstr(out, "hours of training from 2023-11-24 to "
+	    "2026-11-23\n\n"));
+	assert_non_null(strstr(out, " 7  Иван   ivan@x  -                  "
+	    "4.5       36        72  112.5\n"));
+	assert_non_null(strstr(out, "\n    TOTAL                            "
+	    "   6       36        72    114\n"));
+	free(out);
+	expect_csv("report|hours|--by|organization|--csv", "{\"by\":"
+	    "\"organization\",\"rows\":[{\"organization\":\"S\",\"people\":2,"
+	    "\"sessions\":1.5,\"courses\":0,\"external\":0,\"total\":1.5}]}",
+	    "organization,people,sessions,courses,external,total\r\n"
+	    "S,2,1.5,0,0,1.5\r\n");
+
+	/* The certificate register. */
+	expect_csv("completions|--csv", "[" COMPLETION("12", "2026-000012",
+	    "7", "ivan@x", "Иван Петров", "Formative assessment", "36",
+	    "true") "," COMPLETION("13", "2026-000013", "8", "a@x",
+	    "@Анна", "Mentoring", "1.5", "false") "]",
+	    "id,register_no,completed_on,person_id,name,email,organization,"
+	    "course,title,provider,hours,counts_for_recertification,source,"
+	    "entered_by,entered_at\r\n"
+	    "12,2026-000012,2026-11-20,7,Иван Петров,ivan@x,School No. 5,3,"
+	    "Formative assessment,,36,yes,attendance,1000,"
+	    "2026-11-20T15:00:00Z\r\n"
+	    "13,2026-000013,2026-11-20,8,'@Анна,a@x,School No. 5,3,"
+	    "Mentoring,,1.5,no,attendance,1000,2026-11-20T15:00:00Z\r\n");
+	assert_int_equal(print_result("completions", "[" COMPLETION("12",
+	    "2026-000012", "7", "ivan@x", "Иван Петров", "Formative "
+	    "assessment", "36", "true") "]", &out), 0);
+	assert_non_null(strstr(out, "ID  REGISTER NO  COMPLETED   NAME"));
+	assert_non_null(strstr(out, "12  2026-000012  2026-11-20  Иван Петров"
+	    "  School No. 5  Formative assessment  -            36  yes\n"));
+	free(out);
+	assert_int_equal(print_result("completion|rm|12", "{\"removed\":"
+	    COMPLETION("12", "2026-000012", "7", "ivan@x", "Иван Петров",
+	    "Formative assessment", "36", "true") "}", &out), 0);
+	assert_string_equal(out, "completion 12 removed: Иван Петров "
+	    "<ivan@x>, \"Formative assessment\", 36 h, 2026-11-20, register "
+	    "no 2026-000012\n");
+	free(out);
+	assert_int_equal(print_result("training|record|8|--title|M|--hours|"
+	    "1.5|--date|2026-11-20|--no-count", COMPLETION("13",
+	    "2026-000013", "8", "a@x", "Анна", "Mentoring", "1.5", "false"),
+	    &out), 0);
+	assert_string_equal(out, "completion 13 recorded: Анна <a@x>, "
+	    "\"Mentoring\", 1.5 h, 2026-11-20, register no 2026-000013 "
+	    "(does not count towards recertification)\n");
+	free(out);
+	assert_int_equal(print_result("course|complete|3|7|8",
+	    "{\"completed\":[" COMPLETION("12", "2026-000012", "7", "ivan@x",
+	    "Иван Петров", "Formative assessment", "36", "true") "],"
+	    "\"already\":[{\"id\":8,\"email\":\"a@x\","
+	    "\"register_no\":\"2025-000003\"}]}", &out), 0);
+	assert_string_equal(out, "completed 1, already completed 1\n"
+	    "completed: Иван Петров <ivan@x>, \"Formative assessment\", "
+	    "36 h, 2026-11-20, register no 2026-000012\n"
+	    "already completed: a@x (id 8), register no 2025-000003\n");
+	free(out);
+
+	/* Attendance. */
+	assert_int_equal(print_result("attendance|mark|12|--absent|7|8",
+	    "{\"session\":12,\"occurrence\":null,\"marked\":[{\"id\":7,"
+	    "\"email\":\"ivan@x\"},{\"id\":8,\"email\":\"a@x\"}],"
+	    "\"state\":\"absent\",\"completions\":[]}", &out), 0);
+	assert_string_equal(out, "session 12: 2 people marked absent\n");
+	free(out);
+	assert_int_equal(print_result("attendance|mark|12|--attended|7",
+	    "{\"session\":12,\"marked\":[{\"id\":7,\"email\":\"ivan@x\"}],"
+	    "\"state\":\"attended\",\"completions\":[" COMPLETION("12",
+	    "2026-000012", "7", "ivan@x", "Иван Петров", "Formative "
+	    "assessment", "36", "true") "]}", &out), 0);
+	assert_string_equal(out, "session 12: 1 person marked attended\n"
+	    "course completed: Иван Петров <ivan@x>, \"Formative "
+	    "assessment\", 36 h, 2026-11-20, register no 2026-000012\n");
+	free(out);
+	/* A completion taken back by marking someone absent again. */
+	assert_int_equal(print_result("attendance|mark|12|--absent|7",
+	    "{\"session\":12,\"marked\":[{\"id\":7,\"email\":\"ivan@x\"}],"
+	    "\"state\":\"absent\",\"completions\":[],"
+	    "\"completions_removed\":[" COMPLETION("12", "2026-000012", "7",
+	    "ivan@x", "Иван Петров", "Formative assessment", "36", "true")
+	    "]}", &out), 0);
+	assert_string_equal(out, "session 12: 1 person marked absent\n"
+	    "course completion removed (attendance below the share): Иван "
+	    "Петров <ivan@x>, \"Formative assessment\", 36 h, 2026-11-20, "
+	    "register no 2026-000012\n");
+	free(out);
+	assert_int_equal(print_result("attendance|import|12|/dev/null",
+	    "{\"attended\":25,\"absent\":3,\"unknown\":[\"x@y\","
+	    "\"z\\u001b[2J@w\"],\"duplicates\":4,\"errors\":[{\"line\":7,"
+	    "\"message\":\"email: empty\"},{\"line\":9,\"field\":"
+	    "\"minutes_column\",\"message\":\"\\\"abc\\\" is not a number\"}],"
+	    "\"completions\":[]}", &out), 0);
+	assert_string_equal(out, "attended 25, absent 3, unknown 2, "
+	    "skipped 2 rows\n"
+	    "4 rows added to an earlier row of the same email (people who "
+	    "joined again)\n"
+	    "unknown: x@y (no such person; not marked)\n"
+	    "unknown: z?[2J@w (no such person; not marked)\n"
+	    "/dev/null:7: email: empty\n"
+	    "/dev/null:9: minutes_column: \"abc\" is not a number\n");
+	free(out);
+	assert_int_equal(print_result("attendance|import|12|/dev/null",
+	    "{\"attended\":1,\"absent\":0,\"unknown\":[],\"duplicates\":0,"
+	    "\"errors\":[],\"completions\":[]}", &out), 0);
+	assert_string_equal(out, "attended 1, absent 0\n");
+	free(out);
+	expect_csv("attendance|ls|12|--csv", "[{\"person\":{\"id\":7,"
+	    "\"email\":\"ivan@x\"},\"name\":\"Иван\",\"organization\":null,"
+	    "\"occurrence\":null,\"state\":\"attended\",\"minutes\":95,"
+	    "\"source\":\"import\",\"entered_by\":1000,"
+	    "\"entered_at\":\"2026-11-20T15:00:00Z\"}]",
+	    "person_id,name,email,organization,occurrence,state,minutes,"
+	    "source,entered_by,entered_at\r\n"
+	    "7,Иван,ivan@x,,,attended,95,import,1000,2026-11-20T15:00:00Z\r\n");
+	assert_int_equal(print_result("attendance|ls|12", "[{\"person\":"
+	    "{\"id\":7,\"email\":\"ivan@x\"},\"name\":\"Иван\","
+	    "\"state\":\"attended\",\"minutes\":95,\"source\":\"import\"}]",
+	    &out), 0);
+	assert_string_equal(out, "ID  NAME  EMAIL   ORGANIZATION  STATE     "
+	    "MINUTES  SOURCE\n"
+	    " 7  Иван  ivan@x  -             attended       95  import\n");
+	free(out);
+	assert_int_equal(print_result("training|import|/dev/null|--partial",
+	    "{\"recorded\":10,\"duplicates\":2,\"errors\":[{\"line\":4,"
+	    "\"field\":\"completed_on\",\"message\":\"completed_on "
+	    "2030-01-01 is in the future\"}]}", &out), 0);
+	assert_string_equal(out, "recorded 10, duplicates 2, skipped 1\n"
+	    "/dev/null:4: completed_on 2030-01-01 is in the future\n");
+	free(out);
+	assert_int_equal(print_result("enroll|--course|2|--status|overdue",
+	    "{\"enrolled\":[{\"id\":7,\"email\":\"a@x\"}],\"waitlisted\":[],"
+	    "\"already\":[],\"selected\":1}", &out), 0);
+	assert_string_equal(out, "selected 1 by recertification status\n"
+	    "enrolled 1, waitlisted 0, already enrolled 0\n");
+	free(out);
+
+	/* Odd results: an error, never a crash. */
+	assert_int_equal(print_result("report|due", "{\"people\":7}", &out),
+	    -1);
+	free(out);
+	assert_int_equal(print_result("report|coverage", "[]", &out), -1);
+	free(out);
+	assert_int_equal(print_result("report|hours", "{}", &out), -1);
+	free(out);
+	assert_int_equal(print_result("completions", "{}", &out), -1);
+	free(out);
+	assert_int_equal(print_result("report|coverage|--csv", "{\"groups\":"
+	    "[1,\"x\",{\"percent\":\"high\",\"hours\":\"=1\"}]}", &out), 0);
+	assert_string_equal(out, "group,trained,total,percent,hours\r\n"
+	    "(all),,,,\r\n(all),,,,\r\n(all),,,high,'=1\r\n");
+	free(out);
+	assert_int_equal(print_result("report|coverage", "{\"by\":"
+	    "\"organization\",\"groups\":[{\"group\":\"\\u001b]0;x\","
+	    "\"percent\":250}]}", &out), 0);
+	assert_null(strchr(out, 0x1b));
+	assert_non_null(strstr(out, "████████████████████"));
+	free(out);
+}
+
+static void
+test_refusal_cpd(void **state)
+{
+	struct words	 w;
+	struct cmd_call	 call;
+	json_t		*e;
+	char		 err[256], *buf = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	(void)state;
+	assert_int_equal(build(&w, "training|import|/dev/null", &call, err,
+	    sizeof err), CMD_OK);
+	e = json_loads("{\"code\":\"invalid_argument\",\"message\":\"m\","
+	    "\"field\":\"csv\",\"errors\":[{\"line\":4,\"field\":\"email\","
+	    "\"message\":\"no person with this email\"},{\"line\":5,"
+	    "\"field\":\"hours\",\"message\":\"hours: not a number\"}]}", 0,
+	    NULL);
+	f = open_memstream(&buf, &len);
+	print_refusal(&call, e, f);
+	fclose(f);
+	assert_string_equal(buf, "/dev/null:4: email: no person with this "
+	    "email\n/dev/null:5: hours: not a number\n"
+	    "lectern: training import: 2 invalid rows, nothing was imported "
+	    "(--partial imports the valid rows)\n");
+	free(buf);
+	json_decref(e);
+	cmd_call_cleanup(&call);
+
+	/* attendance import has no --partial to suggest. */
+	assert_int_equal(build(&w, "attendance|import|3|/dev/null", &call,
+	    err, sizeof err), CMD_OK);
+	e = json_loads("{\"code\":\"invalid_argument\",\"message\":\"m\","
+	    "\"errors\":[{\"line\":2,\"message\":\"bad\"}]}", 0, NULL);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	print_refusal(&call, e, f);
+	fclose(f);
+	assert_string_equal(buf, "/dev/null:2: bad\nlectern: attendance "
+	    "import: 1 invalid row, nothing was imported\n");
+	free(buf);
+	json_decref(e);
+	cmd_call_cleanup(&call);
+}
+
+static void
+test_run_csv(void **state)
+{
+	static const char r[] = "{\"id\":1,\"ok\":true,\"result\":{"
+	    "\"as_of\":\"2026-11-23\",\"summary\":{},\"people\":[{\"id\":7,"
+	    "\"name\":\"+A\",\"days_left\":-3}]}}\n";
+	char	 path[108], line[256], *out, *err;
+	pid_t	 pid;
+
+	(void)state;
+	/* The global --csv, like the command's. */
+	pid = peer_start(path, sizeof path, greeting1, r, strlen(r));
+	snprintf(line, sizeof line, "lectern|-s|%s|--csv|report|due", path);
+	assert_int_equal(run(line, &out, &err), LECTERN_EXIT_OK);
+	assert_string_equal(out, "id,name,email,organization,position,"
+	    "status,last_completed_on,last_title,last_register_no,due,"
+	    "days_left\r\n7,'+A,,,,,,,,,-3\r\n");
+	free(out);
+	free(err);
+	peer_wait(pid, path);
+
+	/* --json still prints the result unchanged. */
+	pid = peer_start(path, sizeof path, greeting1, r, strlen(r));
+	snprintf(line, sizeof line, "lectern|-s|%s|report|due|--json", path);
+	assert_int_equal(run(line, &out, &err), LECTERN_EXIT_OK);
+	assert_non_null(strstr(out, "\"days_left\":-3"));
+	free(out);
+	free(err);
+	peer_wait(pid, path);
+
+	/* Usage errors: nothing is sent. */
+	assert_int_equal(run("lectern|--csv|person|ls", &out, &err),
+	    LECTERN_EXIT_USAGE);
+	assert_non_null(strstr(err, "lectern: person ls: --csv: this command "
+	    "has no list"));
+	free(out);
+	free(err);
+	assert_int_equal(run("lectern|--json|report|coverage|--csv", &out,
+	    &err), LECTERN_EXIT_USAGE);
+	assert_non_null(strstr(err, "contradict"));
+	free(out);
+	free(err);
+	assert_int_equal(run("lectern|--csv|--json|report|hours", &out, &err),
+	    LECTERN_EXIT_USAGE);
+	free(out);
+	free(err);
+	assert_int_equal(run("lectern|help|report", &out, &err),
+	    LECTERN_EXIT_OK);
+	assert_non_null(strstr(out, "report coverage"));
+	free(out);
+	free(err);
+	assert_int_equal(run("lectern|report|due|--help", &out, &err),
+	    LECTERN_EXIT_OK);
+	assert_non_null(strstr(out, "--csv"));
+	assert_non_null(strstr(out, "--as-of DATE"));
+	free(out);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -1118,6 +1712,13 @@ main(void)
 		cmocka_unit_test(test_run_exchange),
 		cmocka_unit_test(test_run_failures),
 		cmocka_unit_test(test_run_usage),
+		cmocka_unit_test(test_display_width),
+		cmocka_unit_test(test_table_combining),
+		cmocka_unit_test(test_build_cpd),
+		cmocka_unit_test(test_build_cpd_errors),
+		cmocka_unit_test(test_print_cpd),
+		cmocka_unit_test(test_refusal_cpd),
+		cmocka_unit_test(test_run_csv),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -310,6 +310,91 @@ test_bools(void **state)
 	assert_int_equal(config_parse_bool(""), -1);
 }
 
+/* [recertification]: defaults, every key, and errors naming the key. */
+static void
+test_recertification(void **state)
+{
+	struct config cfg;
+	int n;
+
+	(void)state;
+	assert_int_equal(test_load_text("[daemon]\n", &cfg), 0);
+	assert_int_equal(cfg.recert_cycle.months, 36);
+	assert_int_equal(cfg.recert_cycle.days, 0);
+	assert_int_equal(cfg.recert_due_soon, 180);
+	assert_int_equal(cfg.recert_min_hours, 0);
+	assert_int_equal(cfg.recert_attendance, 750);
+	assert_int_equal(cfg.recert_waitlist_due, 0);
+	assert_int_equal(cfg.recert_notices, 1);
+	assert_int_equal(cfg.recert_digest, CONFIG_DIGEST_MONTHLY);
+	/* No digest_to: no digest (it names people). */
+	assert_int_equal(cfg.recert_ndigest_to, 0);
+	config_cleanup(&cfg);
+
+	n = test_load_text("[recertification]\n"
+	    "cycle = 1y6m\n"
+	    "due_soon = 26w\n"
+	    "min_hours = 7.5\n"
+	    "completion_attendance = 66.7%\n"
+	    "waitlist_order = due_date\n"
+	    "notices = no\n"
+	    "digest = weekly\n"
+	    "digest_to = a@district.example , b@district.example\n", &cfg);
+	if (n != 0)
+		test_dump();
+	assert_int_equal(n, 0);
+	assert_int_equal(cfg.recert_cycle.months, 18);
+	assert_int_equal(cfg.recert_due_soon, 182);
+	assert_int_equal(cfg.recert_min_hours, 75);
+	assert_int_equal(cfg.recert_attendance, 667);
+	assert_int_equal(cfg.recert_waitlist_due, 1);
+	assert_int_equal(cfg.recert_notices, 0);
+	assert_int_equal(cfg.recert_digest, CONFIG_DIGEST_WEEKLY);
+	assert_int_equal(cfg.recert_ndigest_to, 2);
+	assert_string_equal(cfg.recert_digest_to[0], "a@district.example");
+	assert_string_equal(cfg.recert_digest_to[1], "b@district.example");
+	config_cleanup(&cfg);
+
+	assert_int_equal(test_load_text("[recertification]\ndue_soon = 0\n"
+	    "completion_attendance = 100\ndigest = off\n", &cfg), 0);
+	assert_int_equal(cfg.recert_due_soon, 0);
+	assert_int_equal(cfg.recert_attendance, 1000);
+	assert_int_equal(cfg.recert_digest, CONFIG_DIGEST_OFF);
+	config_cleanup(&cfg);
+
+	n = test_load_text("[recertification]\n"		/* 1 */
+	    "cycle = 3 years\n"				/* 2 */
+	    "due_soon = 6m\n"				/* 3 */
+	    "min_hours = 7.55\n"			/* 4 */
+	    "completion_attendance = 101%\n"		/* 5 */
+	    "waitlist_order = random\n"			/* 6 */
+	    "notices = sometimes\n"			/* 7 */
+	    "digest = daily\n"				/* 8 */
+	    "digest_to = a@x.example, not an address\n"	/* 9 */
+	    "[recertification]\n"			/* 10 */
+	    "cycle = 0y\n"				/* 11 */
+	    "colour = red\n", &cfg);			/* 12 */
+	if (n != 10)
+		test_dump();
+	assert_int_equal(n, 10);
+	assert_true(test_has("t.conf:2: cycle: \"3 years\" is not a cycle"));
+	assert_true(test_has("t.conf:3: due_soon: \"6m\" is not a whole number "
+	    "of days"));
+	assert_true(test_has("t.conf:4: min_hours: \"7.55\""));
+	assert_true(test_has("t.conf:5: completion_attendance: 101% is out of "
+	    "range"));
+	assert_true(test_has("t.conf:6: waitlist_order: \"random\""));
+	assert_true(test_has("t.conf:7: notices: \"sometimes\""));
+	assert_true(test_has("t.conf:8: digest: \"daily\""));
+	assert_true(test_has("t.conf:9: digest_to:"));
+	assert_true(test_has("t.conf:11: duplicate key \"cycle\""));
+	assert_true(test_has("t.conf:12: unknown key \"colour\" in "
+	    "[recertification]"));
+	/* The bad list leaves no address behind. */
+	assert_int_equal(cfg.recert_ndigest_to, 0);
+	config_cleanup(&cfg);
+}
+
 static void
 test_errors_with_lines(void **state)
 {
@@ -731,6 +816,8 @@ main(void)
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, test_setup,
 		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_recertification,
+		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_tree_configs, test_setup,
 		    test_teardown),
 	};

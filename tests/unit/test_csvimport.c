@@ -307,6 +307,78 @@ test_many_rows(void **state)
 	free(t);
 }
 
+/* Tables with any columns (attendance and training imports). */
+static void
+test_table(void **state)
+{
+	struct csvimport_table	t;
+	char			err[256], big[8192];
+	size_t			i, o = 0;
+
+	(void)state;
+	/* A webinar platform's report: its own columns, BOM, CRLF. */
+	if (csvimport_table_parse(TXT("\xef\xbb\xbf" "Name (Original Name),"
+	    " User Email ,Join Time,Duration (Minutes)\r\n"
+	    "\"Petrov, Ivan\",ivan@x.example,2026-11-20 15:00,45\r\n"
+	    "\r\n"
+	    "Anna,,2026-11-20 15:02,\r\n"
+	    "bad,row\r\n"
+	    "\"multi\nline\",b@x.example,x,\"10\"\r\n"
+	    "q\"uote,c@x.example,x,1\r\n"), &t, err, sizeof err) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(t.ncols, 4);
+	assert_string_equal(t.header[0], "Name (Original Name)");
+	assert_string_equal(t.header[1], "User Email");
+	assert_int_equal(csvimport_table_column(&t, "user email"), 1);
+	assert_int_equal(csvimport_table_column(&t, " DURATION (minutes) "), 3);
+	assert_int_equal(csvimport_table_column(&t, "email"), -1);
+	assert_int_equal(t.nrecords, 3);
+	assert_int_equal(t.records[0].line, 2);
+	assert_string_equal(t.records[0].cells[0], "Petrov, Ivan");
+	assert_string_equal(t.records[0].cells[3], "45");
+	assert_int_equal(t.records[1].line, 4);
+	assert_null(t.records[1].cells[1]);
+	assert_null(t.records[1].cells[3]);
+	assert_int_equal(t.records[2].line, 6);
+	assert_string_equal(t.records[2].cells[0], "multi\nline");
+	/* Wrong cell count and a stray quote: errors with their lines. */
+	assert_int_equal(t.nerrors, 2);
+	assert_int_equal(t.errors[0].line, 5);
+	assert_non_null(strstr(t.errors[0].message, "expected 4 cells"));
+	assert_int_equal(t.errors[1].line, 8);
+	csvimport_table_cleanup(&t);
+	assert_int_equal(t.nrecords, 0);
+	csvimport_table_cleanup(&t);
+
+	/* ';' separated; a name repeated is found at its first place. */
+	if (csvimport_table_parse(TXT("email;hours;email\na@b;1;c@d\n"), &t,
+	    err, sizeof err) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(t.ncols, 3);
+	assert_int_equal(csvimport_table_column(&t, "EMAIL"), 0);
+	assert_string_equal(t.records[0].cells[2], "c@d");
+	csvimport_table_cleanup(&t);
+
+	/* Unusable headers. */
+	assert_int_equal(csvimport_table_parse(TXT(""), &t, err, sizeof err),
+	    -1);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(csvimport_table_parse(TXT("a,,b\n1,2,3\n"), &t, err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "column 2"));
+	assert_int_equal(csvimport_table_parse(TXT("a,\"b\"x\n"), &t, err,
+	    sizeof err), -1);
+	assert_int_equal(csvimport_table_parse(TXT("a,\xff\n"), &t, err,
+	    sizeof err), -1);
+	for (i = 0; i <= CSVIMPORT_TABLE_COLS; i++)
+		o += (size_t)snprintf(big + o, sizeof big - o, "c%zu,", i);
+	big[o - 1] = '\n';
+	assert_int_equal(csvimport_table_parse(big, o, &t, err, sizeof err),
+	    -1);
+	assert_non_null(strstr(err, "columns"));
+	assert_int_equal(t.ncols, 0);
+}
+
 int
 main(void)
 {
@@ -317,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_hostile_cells),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,7 +450,7 @@ test_smtp_basic(void **state)
 {
 	json_t		*st;
 	char		*big;
-	size_t		 blen;
+	size_t		 blen, i;
 
 	(void)state;
 	test_srv_start(&test_s, NULL);
@@ -473,7 +473,10 @@ test_smtp_basic(void **state)
 	assert_true(test_max_gap < 0.5);
 	/* Nothing queued: no work timer at all, nor a curl timer. */
 	assert_false(evtimer_pending(delivery_work_ev, NULL));
-	assert_false(evtimer_pending(delivery_curl_ev, NULL));
+	assert_true(delivery_nworkers > 0);
+	for (i = 0; i < delivery_nworkers; i++)
+		assert_false(evtimer_pending(delivery_workers[i].curl_ev,
+		    NULL));
 	st = delivery_status();
 	assert_string_equal(json_string_value(json_object_get(st,
 	    "transport")), "smtp");
@@ -510,8 +513,8 @@ test_smtp_lazy(void **state)
 	test_run(test_never, 0.2);
 	assert_false(delivery_spawned);
 	assert_false(curlsym_started());
-	assert_null(delivery_wbase);
-	assert_null(delivery_multi);
+	assert_null(delivery_workers);
+	assert_int_equal(delivery_nworkers, 0);
 	delivery_set_config(&test_cfg);
 	test_add_later(now);
 	delivery_kick();
@@ -533,7 +536,7 @@ test_smtp_lazy(void **state)
 	delivery_stop();
 	assert_false(delivery_spawned);
 	assert_false(curlsym_started());
-	assert_null(delivery_wbase);
+	assert_null(delivery_workers);
 	test_srv_stop(&test_s);
 }
 

@@ -1471,6 +1471,118 @@ test_course_kinds(void **state)
 	assert_null(ical_render_allday(&ev, err, sizeof err));
 }
 
+/*
+ * Recertification: the notice (the person's language) and the digest,
+ * no calendar part, every placeholder filled, hostile values refused.
+ */
+static void
+test_recert_kinds(void **state)
+{
+	static const struct mail_digest_group groups[] = {
+		{ "School No. 5", 267, 87, 325 },
+		{ NULL, 7, 7, 1000 },
+	};
+	static const struct mail_digest_person late[] = {
+		{ "Dmitry Overdue", "dmitry@school.example", "School No. 5",
+		    "2026-05-01", 206 },
+		{ "Олег Поздний", "oleg@school.example", NULL, "2026-10-01", 1 },
+	};
+	struct mail_digest	 d;
+	struct test_msg		 t;
+	const char		*text[8];
+	char			 err[256], *msg, *id;
+	size_t			 len;
+
+	(void)state;
+	test_msg_init(&t, MAIL_RECERT_NOTICE, "en");
+	t.m.title = NULL;
+	t.m.url = NULL;
+	t.m.due = "2027-03-01";
+	t.m.days_left = 50;
+	t.m.last_title = "Assessment literacy";
+	t.m.last_completed_on = "2024-02-29";
+	msg = test_render_ok(&t, &len);
+	assert_null(strstr(msg, "text/calendar"));
+	text[0] = "1 March 2027";
+	text[1] = "50 days";
+	text[2] = "Assessment literacy";
+	text[3] = "29 February 2024";
+	text[4] = NULL;
+	test_python(msg, len, &t.m, "Your recertification is due on 1 March "
+	    "2027", text);
+	free(msg);
+	t.m.lang = "ru";
+	msg = test_render_ok(&t, &len);
+	text[0] = "1 марта 2027";
+	text[1] = "50 дней";
+	text[2] = NULL;
+	test_python(msg, len, &t.m, NULL, text);
+	free(msg);
+	/* A title that would break a line, a date that does not exist. */
+	t.m.last_title = "Course\r\nBcc: x@evil.example";
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	assert_non_null(strstr(err, "last_title"));
+	t.m.last_title = "Course";
+	t.m.due = "2027-02-29";
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	assert_non_null(strstr(err, "due"));
+	test_msg_free(&t);
+
+	memset(&d, 0, sizeof d);
+	d.period = "2026-11";
+	d.from = "2023-11-24";
+	d.to = "2026-11-23";
+	d.total = 274;
+	d.trained = 94;
+	d.permille = 343;
+	d.hours = 31325;
+	d.ok = 150;
+	d.due_soon = 20;
+	d.overdue = 24;
+	d.never = 80;
+	d.groups = groups;
+	d.ngroups = 2;
+	d.late = late;
+	d.nlate = 2;
+	d.more = 22;
+	test_msg_init(&t, MAIL_RECERT_DIGEST, "en");
+	t.m.title = NULL;
+	t.m.url = NULL;
+	t.m.to_name = "";
+	t.m.digest = &d;
+	msg = test_render_ok(&t, &len);
+	text[0] = "School No. 5: 87 of 267 trained (32.5 %)";
+	text[1] = "no organization: 7 of 7 trained (100 %)";
+	text[2] = "Dmitry Overdue <dmitry@school.example>, School No. 5: due "
+	    "1 May 2026, 206 days ago";
+	text[3] = "Олег Поздний <oleg@school.example>, no organization: due "
+	    "1 October 2026, 1 day ago";
+	text[4] = "and 22 more";
+	text[5] = "3132.5 hours";
+	text[6] = "24 November 2023";
+	text[7] = NULL;
+	test_python(msg, len, &t.m, "Recertification digest 2026-11: 94 of "
+	    "274 trained (34.3 %)", text);
+	free(msg);
+	/* Everyone named: the "... more" line goes. */
+	d.more = 0;
+	msg = test_render_ok(&t, &len);
+	assert_null(strstr(msg, "more"));
+	free(msg);
+	/* A name with a line break, an address that is none. */
+	d.late = (const struct mail_digest_person[]){ { "A\nB",
+	    "a@school.example", NULL, "2026-05-01", 3 } };
+	d.nlate = 1;
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	d.late = (const struct mail_digest_person[]){ { "A",
+	    "a@school.example>, evil", NULL, "2026-05-01", 3 } };
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	assert_non_null(strstr(err, "email"));
+	t.m.digest = NULL;
+	assert_null(mail_render(&t.m, &len, &id, err, sizeof err));
+	test_msg_free(&t);
+}
+
 int
 main(void)
 {
@@ -1490,6 +1602,7 @@ main(void)
 		cmocka_unit_test(test_prep_stale),
 		cmocka_unit_test(test_prep_whole),
 		cmocka_unit_test(test_course_kinds),
+		cmocka_unit_test(test_recert_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, test_setup, test_teardown);

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,108 @@ test_migrations(void **state)
 	assert_null(store_db);
 }
 
+/*
+ * A database made by a version-1 lecternd, with queued and sent messages,
+ * is carried forward: every row, state, count and body survives the
+ * outbox's rebuild (step 2), and what is read for delivery is the same
+ * bytes.
+ */
+static void
+test_migrate_v1_outbox(void **state)
+{
+	struct store_outbox_msg	*msgs = NULL;
+	sqlite3			*db;
+	char			 err[256];
+	size_t			 n = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(test_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL,
+	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, store_migrations[0], NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "INSERT INTO outbox (recipient, kind, message_id, message,"
+	    " next_attempt, created) VALUES"
+	    " ('a@x.test', 'invite', 'm1@x', X'48690d0a', 10, 5),"
+	    " ('b@x.test', 'reminder', 'm2@x', 'Body two', 10, 5);"
+	    "UPDATE outbox SET state = 'sent', sent_at = 11 WHERE id = 2;"
+	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	test_open();
+	assert_int_equal(test_int("PRAGMA user_version"),
+	    store_schema_version());
+	assert_int_equal(test_int("SELECT count(*) FROM outbox"), 2);
+	assert_int_equal(test_int("SELECT count(*) FROM outbox_bodies"), 2);
+	assert_int_equal(test_int("SELECT count(*) FROM pragma_table_info("
+	    "'outbox') WHERE name = 'message'"), 0);
+	assert_int_equal(test_int("SELECT n FROM counters WHERE name = "
+	    "'outbox.queued'"), 1);
+	assert_int_equal(test_int("SELECT n FROM counters WHERE name = "
+	    "'outbox.sent'"), 1);
+	/* The triggers came back with the table. */
+	assert_int_equal(store_begin(), LECTERN_OK);
+	assert_int_equal(store_outbox_sent(1, 12, "250 ok", err, sizeof err),
+	    LECTERN_OK);
+	assert_int_equal(store_commit(), LECTERN_OK);
+	assert_int_equal(test_int("SELECT n FROM counters WHERE name = "
+	    "'outbox.sent'"), 2);
+	assert_int_equal(test_int("SELECT n FROM counters WHERE name = "
+	    "'outbox.queued'"), 0);
+	assert_int_equal(test_int("SELECT length(message) FROM outbox_bodies"
+	    " WHERE id = 2"), 8);
+	/* The new kinds are allowed, and a queued body reads back whole. */
+	assert_int_equal(store_exec("INSERT INTO outbox (recipient, kind,"
+	    " message_id, next_attempt, created) VALUES ('c@x.test', 'notice',"
+	    " 'm3@x', 10, 5); INSERT INTO outbox_bodies VALUES"
+	    " (last_insert_rowid(), X'0d0a2e0d0a')", err, sizeof err),
+	    LECTERN_OK);
+	assert_int_equal(store_outbox_due(20, 10, NULL, 0, &msgs, &n, err,
+	    sizeof err), LECTERN_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0].recipient, "c@x.test");
+	assert_int_equal(msgs[0].len, 5);
+	assert_memory_equal(msgs[0].message, "\r\n.\r\n", 5);
+	store_outbox_msgs_free(msgs, n);
+}
+
+/*
+ * Checkpoints run on their own thread, yet the WAL does not grow without
+ * end under a steady stream of small commits (a large send): it starts
+ * again once the checkpointer has caught up.
+ */
+static void
+test_wal_bounded(void **state)
+{
+	struct stat	 sb;
+	char		 wal[160], err[256];
+	off_t		 most = 0;
+	int		 i;
+
+	(void)state;
+	test_open();
+	assert_true(store_ckpt_running);
+	snprintf(wal, sizeof wal, "%s-wal", test_path);
+	assert_int_equal(store_exec("CREATE TABLE t (v BLOB)", err,
+	    sizeof err), LECTERN_OK);
+	for (i = 0; i < 30000; i++) {
+		assert_int_equal(store_begin_light(), LECTERN_OK);
+		assert_int_equal(store_exec("INSERT INTO t VALUES"
+		    " (randomblob(3000))", err, sizeof err), LECTERN_OK);
+		assert_int_equal(store_commit(), LECTERN_OK);
+		if (i % 1000 == 999 && stat(wal, &sb) == 0 &&
+		    sb.st_size > most)
+			most = sb.st_size;
+	}
+	/*
+	 * 30,000 commits of about one page each (120 MB in all): the WAL
+	 * stays within a few restart lengths (STORE_CKPT_RESTART pages).
+	 */
+	assert_true(most > 0);
+	assert_true(most < (off_t)8 * STORE_CKPT_RESTART * 4200);
+}
+
 static void
 test_pragmas(void **state)
 {
@@ -128,14 +232,25 @@ test_pragmas(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
 	assert_int_equal(test_int("PRAGMA synchronous"), 2);	/* FULL */
-	/* A light transaction commits without a sync, then FULL again. */
+	/*
+	 * A light transaction commits without a sync; every other write
+	 * transaction begins with FULL again. (Between them the setting
+	 * stays, so that a run of light ones pays for it once.)
+	 */
 	assert_int_equal(store_begin_light(), LECTERN_OK);
 	assert_int_equal(test_int("PRAGMA synchronous"), 1);	/* NORMAL */
 	assert_int_equal(store_commit(), LECTERN_OK);
-	assert_int_equal(test_int("PRAGMA synchronous"), 2);
+	assert_int_equal(store_begin_light(), LECTERN_OK);
+	assert_int_equal(test_int("PRAGMA synchronous"), 1);
+	store_rollback();
+	assert_int_equal(store_begin(), LECTERN_OK);
+	assert_int_equal(test_int("PRAGMA synchronous"), 2);	/* FULL */
+	assert_int_equal(store_commit(), LECTERN_OK);
 	assert_int_equal(store_begin_light(), LECTERN_OK);
 	store_rollback();
+	assert_int_equal(store_begin(), LECTERN_OK);
 	assert_int_equal(test_int("PRAGMA synchronous"), 2);
+	store_rollback();
 	assert_int_equal(test_int("PRAGMA foreign_keys"), 1);
 	assert_int_equal(test_int("PRAGMA busy_timeout"), 100);
 	assert_int_equal(test_int("PRAGMA cache_size"), -2000);
@@ -238,10 +353,11 @@ test_counts_outbox(void **state)
 	assert_int_equal(store_group_add("G", 100, err, sizeof err),
 	    LECTERN_OK);
 	assert_int_equal(store_exec("INSERT INTO outbox (recipient, kind, "
-	    "message_id, message, next_attempt, created) VALUES "
-	    "('a@x', 'invite', '<1@x>', x'00', 10, 5),"
-	    "('b@x', 'invite', '<2@x>', x'00', 10, 6),"
-	    "('c@x', 'update', '<3@x>', x'00', 10, 7);"
+	    "message_id, next_attempt, created) VALUES "
+	    "('a@x', 'invite', '<1@x>', 10, 5),"
+	    "('b@x', 'invite', '<2@x>', 10, 6),"
+	    "('c@x', 'update', '<3@x>', 10, 7);"
+	    "INSERT INTO outbox_bodies SELECT id, x'00' FROM outbox;"
 	    "UPDATE outbox SET state = 'sent', sent_at = 20 WHERE id = 1;"
 	    "UPDATE outbox SET state = 'failed', last_reply = '550 no' "
 	    "WHERE id = 3;", err, sizeof err), LECTERN_OK);
@@ -285,6 +401,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1_outbox,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_wal_bounded, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, test_setup,
 		    test_teardown),
