@@ -1045,6 +1045,21 @@ cmd_build_report_due(struct cmd_call *call, char **ops, int nops,
 	return cmd_statuses(call, err, errlen);
 }
 
+/*
+ * The call's output is an export (--csv or --json, the command's or the
+ * global one): report due then asks for everyone, since the daemon lists
+ * 1,000 people unless told otherwise. -1 when out of memory.
+ */
+int
+cmd_exporting(struct cmd_call *call)
+{
+	if (strcmp(call->entry->cmd, "report.recertification") != 0 ||
+	    json_object_get(call->args, "limit") != NULL)
+		return 0;
+	return json_object_set_new(call->args, "limit",
+	    json_integer(CMD_EXPORT_ALL));
+}
+
 /* report coverage: --by organization or position. */
 static int
 cmd_build_report_coverage(struct cmd_call *call, char **ops, int nops,

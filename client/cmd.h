@@ -25,6 +25,10 @@ struct cmd_call {
 	int			 csv;		/* --csv: its table as CSV */
 };
 
+/* What an export asks the daemon to list at most (report due --csv). */
+#define CMD_EXPORT_ALL	10000000
+int cmd_exporting(struct cmd_call *);
+
 typedef int (*cmd_build_fn)(struct cmd_call *, char **ops, int nops,
     char *err, size_t errlen);
 typedef int (*cmd_print_fn)(const struct cmd_call *, const json_t *result,

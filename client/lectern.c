@@ -282,6 +282,11 @@ lectern_run(int argc, char **argv, FILE *out, FILE *errout)
 		    "other");
 		rc = CMD_USAGE;
 	}
+	if (rc == CMD_OK && (call.csv || json || call.json) &&
+	    cmd_exporting(&call) == -1) {
+		snprintf(err, sizeof err, "out of memory");
+		rc = CMD_FAIL;
+	}
 	switch (rc) {
 	case CMD_OK:
 		break;

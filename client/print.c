@@ -2017,7 +2017,12 @@ print_report_due(const struct cmd_call *call, const json_t *r, FILE *out,
 	    (long long)print_int(sum, "overdue"),
 	    (long long)print_int(sum, "never"));
 	fputs("\n", out);
-	return print_report(call, &rp, people, NULL, out, err, errlen);
+	if (print_report(call, &rp, people, NULL, out, err, errlen) == -1)
+		return -1;
+	if (print_int(r, "more") > 0)
+		output_line(out, "... and %lld more (--limit N, or --csv for "
+		    "everyone)", (long long)print_int(r, "more"));
+	return 0;
 }
 
 /* What a coverage row is filled with. */

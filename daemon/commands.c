@@ -62,6 +62,12 @@
 #define COMMANDS_ICAL_MAX		(256 * 1024)	/* a REPLY's text */
 #define COMMANDS_UID_MAX		255
 #define COMMANDS_EXPAND_DAYS		90	/* session.list expand window */
+/*
+ * People listed by report.recertification unless limit says otherwise:
+ * a list of 100,000 (28 MB of JSON) takes seconds to build and no one
+ * reads it in a terminal; the summary always counts everyone.
+ */
+#define COMMANDS_RECERT_LIMIT		1000
 #define COMMANDS_EXPAND_MAX_DAYS	366
 
 struct commands_arg {
@@ -4485,7 +4491,7 @@ commands_report_recert_cb(struct commands_ctx *ctx, json_t *args,
 	enum lectern_error	 code;
 	json_t			*o, *people, *sum, *x;
 	char			 cyc[32];
-	int64_t			 limit = -1;
+	int64_t			 limit = COMMANDS_RECERT_LIMIT;
 	size_t			 i;
 	int			 st;
 
@@ -4496,10 +4502,11 @@ commands_report_recert_cb(struct commands_ctx *ctx, json_t *args,
 	    &p.as_of)) != LECTERN_OK ||
 	    (code = commands_statuses(ctx, args, &p.wanted)) != LECTERN_OK)
 		return code;
-	if (commands_has(args, "limit") && (limit = json_integer_value(
-	    json_object_get(args, "limit"))) < 0)
+	if (commands_has(args, "limit") && ((limit = json_integer_value(
+	    json_object_get(args, "limit"))) < 0 || limit > 10000000))
 		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "limit",
-		    "limit: must be an integer >= 0 (0: the summary alone)");
+		    "limit: must be an integer from 0 (the summary alone) to "
+		    "10000000");
 	if ((code = commands_rc_run(ctx, &p, commands_str(args,
 	    "organization"))) != LECTERN_OK)
 		return code;
@@ -4516,7 +4523,10 @@ commands_report_recert_cb(struct commands_ctx *ctx, json_t *args,
 	commands_set(o, "summary", sum);
 	people = commands_array();
 	commands_set(o, "people", people);
-	for (i = 0; i < p.n && (limit < 0 || (int64_t)i < limit); i++) {
+	/* Those left out by the limit (the most urgent are listed). */
+	commands_set(o, "more", json_integer((int64_t)p.n > limit ?
+	    (int64_t)p.n - limit : 0));
+	for (i = 0; i < p.n && (int64_t)i < limit; i++) {
 		w = &p.rows[i];
 		x = commands_object();
 		commands_set(x, "id", json_integer(w->id));
@@ -4557,8 +4567,7 @@ commands_report_recert_cb(struct commands_ctx *ctx, json_t *args,
 
 /*
  * The report period [from, to] of args: dates, by default the cycle
- * window ending today (to = today, from = today minus the cycle plus one
- * day).
+ * window ending today (to = today, from = recert_window_start).
  */
 static enum lectern_error
 commands_period(struct commands_ctx *ctx, json_t *args, int64_t *from,

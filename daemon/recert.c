@@ -116,8 +116,20 @@ recert_due(int64_t last, const struct recert_cycle *c)
 int64_t
 recert_window_start(int64_t today, const struct recert_cycle *c)
 {
-	/* The inverse steps of recert_due, in the inverse order. */
-	return recert_add_months(today - c->days, -c->months) + 1;
+	int64_t	 x;
+
+	/*
+	 * The first day whose completion is not overdue today (due on or
+	 * after today): then "trained in the window" and "not overdue" name
+	 * the same people. The inverse steps of recert_due, in the inverse
+	 * order, land within a few days of it (the end of a month clamps).
+	 */
+	x = recert_add_months(today - c->days, -c->months);
+	while (recert_due(x - 1, c) >= today)
+		x--;
+	while (recert_due(x, c) < today)
+		x++;
+	return x;
 }
 
 enum recert_status

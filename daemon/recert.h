@@ -55,8 +55,9 @@ int64_t recert_add_months(int64_t day, int months);
 int64_t recert_due(int64_t last, const struct recert_cycle *c);
 /*
  * The first day of the cycle window that ends on today (the reports'
- * default period): today minus the cycle (days, then months, a missing
- * day of the month becoming the month's last) plus one day.
+ * default period): the first day whose completion is due on or after
+ * today, so that the people trained in the window are exactly those not
+ * overdue (about today minus the cycle).
  */
 int64_t recert_window_start(int64_t today, const struct recert_cycle *c);
 /*

@@ -69,8 +69,14 @@ def add_cycle(d, cycle, sign=1):
 
 
 def cycle_window(today, cycle):
-    """The default report period: (today - cycle + 1 day, today)."""
-    return add_cycle(today, cycle, -1) + ONE_DAY, today
+    """The default report period: from the first day whose completion is
+    not overdue today (due on or after today) to today."""
+    x = add_cycle(today, cycle, -1)
+    while add_cycle(x - ONE_DAY, cycle, 1) >= today:
+        x -= ONE_DAY
+    while add_cycle(x, cycle, 1) < today:
+        x += ONE_DAY
+    return x, today
 
 
 # --------------------------------------------------------------------------
@@ -383,7 +389,7 @@ class District:
     def __init__(self, seed=20261123):
         self.rng = rng = random.Random(seed)
         self.window = cycle_window(self.TODAY, self.CYCLE)
-        assert self.window == (Date(2023, 11, 24), Date(2026, 11, 23))
+        assert self.window == (Date(2023, 11, 23), Date(2026, 11, 23))
         self.people = []
         self.completions = []       # every completion, in the order they are entered
         self.external_rows = []     # (Completion, counts text) in file order

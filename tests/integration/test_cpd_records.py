@@ -780,8 +780,9 @@ class Boundaries(Base):
                          ("2027-02-28", [("due_soon", "2027-02-28", 0),
                                          ("due_soon", "2027-02-28", 0),
                                          ("due_soon", "2027-03-01", 1)]))
-        # the window: 2027-02-28 minus 3y plus a day = 2024-02-29
-        self.assertEqual(self.coverage(org), ("2024-02-29", "2027-02-28", 3, 2, 66.6))
+        # the window starts on the first day not overdue today: 2024-02-28
+        # (due 2027-02-28), so everyone due_soon counts as trained
+        self.assertEqual(self.coverage(org), ("2024-02-28", "2027-02-28", 3, 3, 100))
 
         # 1 March 2027
         self.set_now(self.daemon, "2027-03-01T12:00")
@@ -789,7 +790,8 @@ class Boundaries(Base):
         self.assertEqual(self.status_of(people)[1], [("overdue", "2027-02-28", -1),
                                                      ("overdue", "2027-02-28", -1),
                                                      ("due_soon", "2027-03-01", 0)])
-        self.assertEqual(self.coverage(org), ("2024-03-02", "2027-03-01", 3, 0, 0))
+        # only N (due today) is not overdue: 1 of 3 trained
+        self.assertEqual(self.coverage(org), ("2024-03-01", "2027-03-01", 3, 1, 33.3))
         self.assertFails("training.record", {"person": N["id"], "title": "Tomorrow", "hours": 1,
                                              "completed_on": "2027-03-02"},
                          "invalid_argument", "completed_on")

@@ -319,7 +319,7 @@ class District(CpdCase):
         return r
 
     def test_coverage_default_window(self):
-        frm, to = Date(2023, 11, 24), Date(2026, 11, 23)
+        frm, to = Date(2023, 11, 23), Date(2026, 11, 23)
         self.check_coverage({}, frm, to)
         r = self.check_coverage({"by": "organization"}, frm, to, "organization")
         [g5] = [x for x in r["groups"] if x["group"] == "School No. 5"]
@@ -337,7 +337,7 @@ class District(CpdCase):
             ({"from": "2022-01-01", "to": "2026-11-23", "by": "position"},
              Date(2022, 1, 1), Date(2026, 11, 23), "position", None),
             ({"organization": "School No. 5", "by": "position"},
-             Date(2023, 11, 24), Date(2026, 11, 23), "position", "School No. 5"),
+             Date(2023, 11, 23), Date(2026, 11, 23), "position", "School No. 5"),
             ({"organization": "Лицей № 2", "by": "organization", "from": "2025-01-01"},
              Date(2025, 1, 1), Date(2026, 11, 23), "organization", "Лицей № 2"),
             ({"from": "2023-11-23", "to": "2023-11-24", "by": "organization"},
@@ -400,7 +400,7 @@ class District(CpdCase):
         return r
 
     def test_hours_by_person(self):
-        frm, to = Date(2023, 11, 24), Date(2026, 11, 23)
+        frm, to = Date(2023, 11, 23), Date(2026, 11, 23)
         r = self.check_hours({}, frm, to)
         self.assertTrue(any(x["sessions"] > 0 and x["courses"] > 0 for x in r["rows"]),
                         "some row has session and course hours")
@@ -415,7 +415,7 @@ class District(CpdCase):
         self.assertEqual(len(r["rows"]), 1)
 
     def test_hours_by_organization(self):
-        frm, to = Date(2023, 11, 24), Date(2026, 11, 23)
+        frm, to = Date(2023, 11, 23), Date(2026, 11, 23)
         self.check_hours({"by": "organization"}, frm, to, by="organization")
         self.check_hours({"by": "organization", "from": "2023-01-01", "to": "2023-12-31"},
                          Date(2023, 1, 1), Date(2023, 12, 31), by="organization")

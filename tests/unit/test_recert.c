@@ -211,27 +211,33 @@ test_window(void **state)
 	size_t			 k;
 
 	(void)state;
-	/* The cycle window ending today: today minus the cycle plus a day. */
+	/*
+	 * The cycle window ending today starts on the first day whose
+	 * completion is due today or later: a completion exactly one cycle
+	 * ago is due today (due_soon), so it is in the window.
+	 */
 	assert_day(recert_window_start(day("2026-11-23"), &three_years),
-	    "2023-11-24");
-	assert_day(recert_window_start(day("2027-02-28"), &c), "2026-03-01");
+	    "2023-11-23");
+	assert_day(recert_window_start(day("2027-02-28"), &c), "2026-02-28");
+	/* 2025-02-28 is due 2028-02-28: overdue on the 29th. */
 	assert_day(recert_window_start(day("2028-02-29"), &three_years),
 	    "2025-03-01");
 	c.months = 1;
+	/* Nothing in February is due as late as 31 March. */
 	assert_day(recert_window_start(day("2026-03-31"), &c), "2026-03-01");
 	c.months = 0;
 	c.days = 1095;
-	assert_day(recert_window_start(day("2026-11-23"), &c), "2023-11-25");
+	assert_day(recert_window_start(day("2026-11-23"), &c), "2023-11-24");
 	/*
-	 * Everywhere: a completion on the day before the window falls due
-	 * on or before today, one on its first day on or after today.
+	 * Everywhere: a completion on the day before the window is overdue
+	 * today, one on its first day is not.
 	 */
 	for (k = 0; k < sizeof months / sizeof months[0]; k++) {
 		c.months = months[k];
 		c.days = 0;
 		for (d = day("2023-01-01"); d < day("2029-01-01"); d++) {
 			from = recert_window_start(d, &c);
-			assert_true(recert_due(from - 1, &c) <= d);
+			assert_true(recert_due(from - 1, &c) < d);
 			assert_true(recert_due(from, &c) >= d);
 		}
 	}
