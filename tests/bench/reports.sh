@@ -125,12 +125,13 @@ cat >"$tmp/requests.txt" <<EOF
 recert_all {"id":1,"cmd":"report.recertification"}
 recert_org {"id":2,"cmd":"report.recertification","args":{"organization":"$ORG"}}
 recert_sum {"id":3,"cmd":"report.recertification","args":{"limit":0}}
+recert_exp {"id":8,"cmd":"report.recertification","args":{"limit":10000000}}
 cov_none {"id":4,"cmd":"report.coverage"}
 cov_org {"id":5,"cmd":"report.coverage","args":{"by":"organization"}}
 cov_pos {"id":6,"cmd":"report.coverage","args":{"by":"position"}}
 hours_org {"id":7,"cmd":"report.hours","args":{"by":"organization"}}
 EOF
-LABELS="recert_all recert_org recert_sum cov_none cov_org cov_pos hours_org"
+LABELS="recert_all recert_org recert_sum recert_exp cov_none cov_org cov_pos hours_org"
 
 note "$ROUNDS round(s), $REPEAT runs of each report; temporary directory $tmp"
 r=1
@@ -202,6 +203,10 @@ size() {
 # row LABEL TEXT: one report's line of the table.
 row() {
 	m=$(med "$1.med_ms")
+	if [ -n "${3:-}" ]; then
+		echo "| $2 | — | $(ms "$m") ms | $(ms "$(mx "$1.max_ms")") ms | $(size "$(med "$1.bytes")") | $(us_ms "$(med "$1.st_p99_us")") / $(us_ms "$(mx "$1.st_max_us")") ms | — |"
+		return
+	fi
 	echo "| $2 | < $TARGET_MS ms | $(ms "$m") ms | $(ms "$(mx "$1.max_ms")") ms | $(size "$(med "$1.bytes")") | $(us_ms "$(med "$1.st_p99_us")") / $(us_ms "$(mx "$1.st_max_us")") ms | $(verdict "$m" "<" $TARGET_MS) |"
 }
 ip50=$(med idle.st_p50_us); ip99=$(med idle.st_p99_us); imax=$(med idle.st_max_us)
@@ -221,9 +226,10 @@ table="$tmp/table.md"
 	echo "|---|---|---:|---:|---:|---:|---|"
 	echo "| \`person.import\`, $(fmt $N_PEOPLE) people in chunks of $(fmt $PEOPLE_CHUNK) | — | $(fmt "$load_people_rate") people/s ($(fmt "$load_people_secs" 1) s) | — | — | — | — |"
 	echo "| \`training.import\`, $(fmt $N_COMPLETIONS) completions in chunks of $(fmt $COMPLETION_CHUNK) | — | $(fmt "$load_compl_rate") completions/s ($(fmt "$load_compl_secs" 1) s) | — | — | — | — |"
-	row recert_all "\`report.recertification\`, all $(fmt $N_PEOPLE) people"
+	row recert_all "\`report.recertification\` over all $(fmt $N_PEOPLE) people (summary and the 1,000 most urgent, the default)"
 	row recert_org "\`report.recertification\`, \`organization\` ($(fmt "$(num total "$sum_org")") people)"
 	row recert_sum "\`report.recertification\`, \`limit: 0\` (the summary alone)"
+	row recert_exp "\`report.recertification\`, every person listed (\`limit: 10000000\`, what \`lectern report due --csv\` asks for)" info
 	row cov_none "\`report.coverage\`, no \`by\`"
 	row cov_org "\`report.coverage\`, \`by: organization\`"
 	row cov_pos "\`report.coverage\`, \`by: position\`"
