@@ -1175,6 +1175,57 @@ commands_import_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A list of {"line","message"} (and "field") sorted by line as JSON. */
+static json_t *
+commands_import_errors(struct commands_import *im, json_t *fields)
+{
+	json_t	*errors, *e;
+	size_t	 i;
+
+	if (im->nerrors > 0)
+		qsort(im->errors, im->nerrors, sizeof *im->errors,
+		    commands_import_cmp);
+	errors = commands_array();
+	for (i = 0; i < im->nerrors; i++) {
+		e = commands_object();
+		commands_set(e, "line", json_integer((json_int_t)
+		    im->errors[i].line));
+		if (fields != NULL)
+			commands_set(e, "field", json_incref(json_array_get(
+			    fields, im->errors[i].seq)));
+		commands_set(e, "message", json_string(im->errors[i].message));
+		commands_append(errors, e);
+	}
+	return errors;
+}
+
+static void
+commands_import_free(struct commands_import *im)
+{
+	size_t	 i;
+
+	for (i = 0; i < im->nerrors; i++)
+		free(im->errors[i].message);
+	free(im->errors);
+	memset(im, 0, sizeof *im);
+}
+
+/*
+ * An import refused for its problems (im, at least one): errors, their
+ * list (taken), go in the reply's "errors"; the message names the first.
+ */
+static enum lectern_error
+commands_import_refused(struct commands_ctx *ctx,
+    const struct commands_import *im, json_t *errors)
+{
+	ctx->extra = commands_object();
+	commands_set(ctx->extra, "errors", errors);
+	return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "csv",
+	    "csv: line %zu: %s (%zu problem%s in all; nothing was "
+	    "imported)", im->errors[0].line, im->errors[0].message,
+	    im->nerrors, im->nerrors == 1 ? "" : "s");
+}
+
 /*
  * Tags in a CSV cell are separated by blanks or '|'. Split by hand: the
  * cell is ours, short, and strtok is not allowed.
@@ -1286,7 +1337,7 @@ commands_person_import_cb(struct commands_ctx *ctx, json_t *args,
 	struct commands_import_row	*rows = NULL;
 	struct store_person		 p;
 	enum lectern_error		 code = LECTERN_OK;
-	json_t				*seen = NULL, *errors, *e, *o;
+	json_t				*seen = NULL, *errors, *o;
 	json_t				*text;
 	const struct csvimport_row	*r;
 	size_t				 i;
@@ -1322,24 +1373,9 @@ commands_person_import_cb(struct commands_ctx *ctx, json_t *args,
 			commands_import_error(&im, csv.rows[i].line, "%s",
 			    ctx->err);
 	}
-	if (im.nerrors > 0)
-		qsort(im.errors, im.nerrors, sizeof *im.errors,
-		    commands_import_cmp);
-	errors = commands_array();
-	for (i = 0; i < im.nerrors; i++) {
-		e = commands_object();
-		commands_set(e, "line", json_integer((json_int_t)
-		    im.errors[i].line));
-		commands_set(e, "message", json_string(im.errors[i].message));
-		commands_append(errors, e);
-	}
+	errors = commands_import_errors(&im, NULL);
 	if (im.nerrors > 0 && !partial) {
-		ctx->extra = commands_object();
-		commands_set(ctx->extra, "errors", errors);
-		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "csv",
-		    "csv: line %zu: %s (%zu problem%s in all; nothing was "
-		    "imported)", im.errors[0].line, im.errors[0].message,
-		    im.nerrors, im.nerrors == 1 ? "" : "s");
+		code = commands_import_refused(ctx, &im, errors);
 		goto fail;
 	}
 	for (i = 0; i < csv.nrows; i++) {
@@ -1387,9 +1423,7 @@ fail:
 	for (i = 0; rows != NULL && i < csv.nrows; i++)
 		free(rows[i].tags);
 	free(rows);
-	for (i = 0; i < im.nerrors; i++)
-		free(im.errors[i].message);
-	free(im.errors);
+	commands_import_free(&im);
 	json_decref(seen);
 	csvimport_cleanup(&csv);
 	return code;
@@ -3187,6 +3221,25 @@ commands_unique(int64_t *ids, json_t *refs, size_t n)
 	return k;
 }
 
+/*
+ * The "people" of args, resolved (commands_people) and without repeats:
+ * *n of them, at least one. The caller frees *ids and *refs either way.
+ */
+static enum lectern_error
+commands_some_people(struct commands_ctx *ctx, json_t *args, int64_t **ids,
+    json_t **refs, size_t *n)
+{
+	enum lectern_error	 code;
+
+	if ((code = commands_people(ctx, json_object_get(args, "people"),
+	    "people", ids, refs)) != LECTERN_OK)
+		return code;
+	if ((*n = commands_unique(*ids, *refs, json_array_size(*refs))) == 0)
+		return commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
+		    "people", "people: name at least one person");
+	return LECTERN_OK;
+}
+
 /* One meeting: a single session, or one occurrence of a series. */
 struct commands_meeting {
 	json_t		*session;	/* owned */
@@ -3411,6 +3464,23 @@ commands_completion_add(struct commands_ctx *ctx,
 }
 
 /*
+ * What a completion of course takes from it (title, provider, whether it
+ * counts for recertification), entered now by the caller from source.
+ */
+static void
+commands_completion_of(struct commands_ctx *ctx, json_t *course,
+    const char *source, struct store_completion *c)
+{
+	c->title = json_string_value(json_object_get(course, "title"));
+	c->provider = json_string_value(json_object_get(course, "provider"));
+	c->counts = json_is_true(json_object_get(course,
+	    "counts_for_recertification"));
+	c->source = source;
+	c->entered_by = ctx->uid;
+	c->entered_at = ctx->now;
+}
+
+/*
  * The completion rule for one person and one course whose meetings are
  * ms: at least completion_attendance of them attended makes a completion
  * (source attendance) dated the latest attended meeting's local day;
@@ -3465,17 +3535,10 @@ commands_completion_rule(struct commands_ctx *ctx, json_t *course,
 		memset(&c, 0, sizeof c);
 		c.person_id = person;
 		c.course_id = course_id;
-		c.title = json_string_value(json_object_get(course, "title"));
-		c.provider = json_string_value(json_object_get(course,
-		    "provider"));
 		c.hours = json_integer_value(json_object_get(course, "hours")) *
 		    10;
 		c.completed_on = day;
-		c.counts = json_is_true(json_object_get(course,
-		    "counts_for_recertification"));
-		c.source = "attendance";
-		c.entered_by = ctx->uid;
-		c.entered_at = ctx->now;
+		commands_completion_of(ctx, course, "attendance", &c);
 		return commands_completion_add(ctx, &c, created);
 	}
 	if (!reached && kid != 0 && strcmp(source, "attendance") == 0) {
@@ -3499,18 +3562,23 @@ commands_completion_rule(struct commands_ctx *ctx, json_t *course,
 
 /*
  * Attendance of people[0..n) at meeting m changed: apply the completion
- * rule of its course (if it is a course's meeting).
+ * rule of its course (if it is a course's meeting), listing what it did
+ * in the reply o ("completions", "completions_removed").
  */
 static enum lectern_error
 commands_attendance_changed(struct commands_ctx *ctx,
     const struct commands_meeting *m, const int64_t *people, size_t n,
-    json_t *created, json_t *removed)
+    json_t *o)
 {
 	struct commands_meetings ms;
 	enum lectern_error	 code;
-	json_t			*course = NULL;
+	json_t			*course = NULL, *created, *removed;
 	size_t			 i;
 
+	created = commands_array();
+	removed = commands_array();
+	commands_set(o, "completions", created);
+	commands_set(o, "completions_removed", removed);
 	if (m->course == 0 || n == 0)
 		return LECTERN_OK;
 	if ((code = store_course_get(m->course, 0, &course, ctx->err,
@@ -3552,7 +3620,7 @@ commands_attendance_mark_cb(struct commands_ctx *ctx, json_t *args,
 	struct store_attendance	 a;
 	enum lectern_error	 code;
 	const char		*state = commands_str(args, "state");
-	json_t			*refs = NULL, *o = NULL, *created, *removed;
+	json_t			*refs = NULL, *o = NULL;
 	int64_t			*ids = NULL;
 	size_t			 i, n;
 
@@ -3561,14 +3629,9 @@ commands_attendance_mark_cb(struct commands_ctx *ctx, json_t *args,
 		    "state: must be attended or absent");
 	if ((code = commands_meeting(ctx, args, &m)) != LECTERN_OK)
 		goto fail;
-	if ((code = commands_people(ctx, json_object_get(args, "people"),
-	    "people", &ids, &refs)) != LECTERN_OK)
+	if ((code = commands_some_people(ctx, args, &ids, &refs, &n)) !=
+	    LECTERN_OK)
 		goto fail;
-	if ((n = commands_unique(ids, refs, json_array_size(refs))) == 0) {
-		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
-		    "people", "people: name at least one person");
-		goto fail;
-	}
 	memset(&a, 0, sizeof a);
 	a.session_id = m.id;
 	a.occurrence = m.occurrence;
@@ -3584,14 +3647,10 @@ commands_attendance_mark_cb(struct commands_ctx *ctx, json_t *args,
 			goto fail;
 	}
 	o = commands_meeting_json(&m);
-	created = commands_array();
-	removed = commands_array();
 	commands_set(o, "marked", json_incref(refs));
 	commands_set(o, "state", json_string(state));
-	commands_set(o, "completions", created);
-	commands_set(o, "completions_removed", removed);
-	if ((code = commands_attendance_changed(ctx, &m, ids, n, created,
-	    removed)) != LECTERN_OK)
+	if ((code = commands_attendance_changed(ctx, &m, ids, n, o)) !=
+	    LECTERN_OK)
 		goto fail;
 	*result = o;
 	o = NULL;
@@ -3666,41 +3725,6 @@ commands_minutes_text(const char *s, double *v)
 	return 0;
 }
 
-/* A list of {"line","message"} (and "field") sorted by line as JSON. */
-static json_t *
-commands_import_errors(struct commands_import *im, json_t *fields)
-{
-	json_t	*errors, *e;
-	size_t	 i;
-
-	if (im->nerrors > 0)
-		qsort(im->errors, im->nerrors, sizeof *im->errors,
-		    commands_import_cmp);
-	errors = commands_array();
-	for (i = 0; i < im->nerrors; i++) {
-		e = commands_object();
-		commands_set(e, "line", json_integer((json_int_t)
-		    im->errors[i].line));
-		if (fields != NULL)
-			commands_set(e, "field", json_incref(json_array_get(
-			    fields, im->errors[i].seq)));
-		commands_set(e, "message", json_string(im->errors[i].message));
-		commands_append(errors, e);
-	}
-	return errors;
-}
-
-static void
-commands_import_free(struct commands_import *im)
-{
-	size_t	 i;
-
-	for (i = 0; i < im->nerrors; i++)
-		free(im->errors[i].message);
-	free(im->errors);
-	memset(im, 0, sizeof *im);
-}
-
 /* The column named by args[key] (default dflt) in t, or an error. */
 static enum lectern_error
 commands_column(struct commands_ctx *ctx, json_t *args, const char *key,
@@ -3729,7 +3753,7 @@ commands_attendance_import_cb(struct commands_ctx *ctx, json_t *args,
 	struct store_attendance	 a;
 	enum lectern_error	 code;
 	json_t			*text, *index = NULL, *unknown, *o = NULL;
-	json_t			*created, *removed, *v;
+	json_t			*v;
 	const char		*email, *cell;
 	char			 key[LECTERN_EMAIL_MAX + 1], why[256];
 	int64_t			*people = NULL, minmin = 0, attended = 0;
@@ -3807,8 +3831,6 @@ commands_attendance_import_cb(struct commands_ctx *ctx, json_t *args,
 	}
 	o = commands_object();
 	unknown = commands_array();
-	created = commands_array();
-	removed = commands_array();
 	memset(&a, 0, sizeof a);
 	a.session_id = m.id;
 	a.occurrence = m.occurrence;
@@ -3844,11 +3866,8 @@ commands_attendance_import_cb(struct commands_ctx *ctx, json_t *args,
 	commands_set(o, "unknown", unknown);
 	commands_set(o, "duplicates", json_integer(duplicates));
 	commands_set(o, "errors", commands_import_errors(&im, NULL));
-	commands_set(o, "completions", created);
-	commands_set(o, "completions_removed", removed);
 	if (code == LECTERN_OK)
-		code = commands_attendance_changed(ctx, &m, people, np,
-		    created, removed);
+		code = commands_attendance_changed(ctx, &m, people, np, o);
 	if (code != LECTERN_OK)
 		goto fail;
 	*result = o;
@@ -3893,24 +3912,13 @@ commands_course_complete_cb(struct commands_ctx *ctx, json_t *args,
 	if (commands_has(args, "hours") && (code = commands_hours_value(ctx,
 	    json_object_get(args, "hours"), "hours", &c.hours)) != LECTERN_OK)
 		goto fail;
-	if ((code = commands_people(ctx, json_object_get(args, "people"),
-	    "people", &ids, &refs)) != LECTERN_OK)
+	if ((code = commands_some_people(ctx, args, &ids, &refs, &n)) !=
+	    LECTERN_OK)
 		goto fail;
-	if ((n = commands_unique(ids, refs, json_array_size(refs))) == 0) {
-		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT,
-		    "people", "people: name at least one person");
-		goto fail;
-	}
 	recert_format_day(day, on, sizeof on);
 	c.course_id = cid;
-	c.title = json_string_value(json_object_get(course, "title"));
-	c.provider = json_string_value(json_object_get(course, "provider"));
 	c.completed_on = on;
-	c.counts = json_is_true(json_object_get(course,
-	    "counts_for_recertification"));
-	c.source = "manual";
-	c.entered_by = ctx->uid;
-	c.entered_at = ctx->now;
+	commands_completion_of(ctx, course, "manual", &c);
 	o = commands_object();
 	done = commands_array();
 	already = commands_array();
@@ -4280,13 +4288,8 @@ commands_training_import_cb(struct commands_ctx *ctx, json_t *args,
 	}
 	errors = commands_import_errors(&im, fields);
 	if (im.nerrors > 0 && !partial) {
-		ctx->extra = commands_object();
-		commands_set(ctx->extra, "errors", errors);
+		code = commands_import_refused(ctx, &im, errors);
 		errors = NULL;
-		code = commands_error(ctx, LECTERN_E_INVALID_ARGUMENT, "csv",
-		    "csv: line %zu: %s (%zu problem%s in all; nothing was "
-		    "imported)", im.errors[0].line, im.errors[0].message,
-		    im.nerrors, im.nerrors == 1 ? "" : "s");
 		goto fail;
 	}
 	/* In file order: register numbers follow the rows. */

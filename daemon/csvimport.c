@@ -38,47 +38,65 @@ static const char *const csvimport_col_names[CSVIMPORT_NCOLS] = {
 	"name", "email", "organization", "position", "lang", "tags"
 };
 
-/* The cells of the record being read. */
-struct csvimport_ctx {
-	struct csvimport	*out;
-	size_t			 line;		/* where the record starts */
-	char			*cells[CSVIMPORT_NCOLS];
-	size_t			 ncells;	/* counted, stored up to NCOLS */
-	char			 problem[160];	/* first cell-level problem */
-	int			 header_done;
-	int			 cols[CSVIMPORT_NCOLS];	/* column -> field */
-	size_t			 ncols;
-	char			 fatal[256];	/* set: the header is unusable */
-	size_t			 rows_alloc, errors_alloc;
-	int			 nomem;
+/*
+ * What the people and the table parsers share: the record being read, its
+ * first problem, the errors found, whether the header is usable, and what
+ * to do with a header and a data record. It is the first member of each
+ * parser's context: header and row convert it back to the context.
+ */
+struct csvimport_read {
+	size_t			  line;		/* where the record starts */
+	char			**cells;	/* maxcells of them */
+	size_t			  maxcells;
+	size_t			  ncells;	/* counted, kept to maxcells */
+	char			  problem[160];	/* first cell problem */
+	int			  header_done;
+	char			  fatal[256];	/* set: no usable header */
+	struct csvimport_error	**errors;	/* the output's, and ... */
+	size_t			 *nerrors;	/* ... its count */
+	size_t			  errors_alloc;
+	int			  nomem;
+	void			(*header)(struct csvimport_read *);
+	void			(*row)(struct csvimport_read *);
 };
 
-static void csvimport_problem(struct csvimport_ctx *, const char *, ...)
+/* The people file being read. */
+struct csvimport_ctx {
+	struct csvimport_read	 rd;		/* first: see above */
+	struct csvimport	*out;
+	char			*cellv[CSVIMPORT_NCOLS];	/* rd.cells */
+	int			 cols[CSVIMPORT_NCOLS];	/* column -> field */
+	size_t			 ncols;
+	size_t			 rows_alloc;
+};
+
+static void csvimport_problem(struct csvimport_read *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-csvimport_problem(struct csvimport_ctx *ctx, const char *fmt, ...)
+csvimport_problem(struct csvimport_read *rd, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (ctx->problem[0] != '\0')
+	if (rd->problem[0] != '\0')
 		return;		/* the first problem is the one to report */
 	va_start(ap, fmt);
-	vsnprintf(ctx->problem, sizeof ctx->problem, fmt, ap);
+	vsnprintf(rd->problem, sizeof rd->problem, fmt, ap);
 	va_end(ap);
 }
 
+/* Free the cells of the record read so far (cells past ncells are NULL). */
 static void
-csvimport_clear_cells(struct csvimport_ctx *ctx)
+csvimport_clear(struct csvimport_read *rd)
 {
 	size_t	i;
 
-	for (i = 0; i < CSVIMPORT_NCOLS; i++) {
-		free(ctx->cells[i]);
-		ctx->cells[i] = NULL;
+	for (i = 0; i < rd->ncells && i < rd->maxcells; i++) {
+		free(rd->cells[i]);
+		rd->cells[i] = NULL;
 	}
-	ctx->ncells = 0;
-	ctx->problem[0] = '\0';
+	rd->ncells = 0;
+	rd->problem[0] = '\0';
 }
 
 /* Printable ASCII copy of s for a header error, at most 40 octets. */
@@ -92,78 +110,118 @@ csvimport_quote(const char *s, char *out, size_t outlen)
 static void
 csvimport_field_cb(void *data, size_t len, void *arg)
 {
-	struct csvimport_ctx	*ctx = arg;
-	size_t			 i = ctx->ncells++;
+	struct csvimport_read	*rd = arg;
+	size_t			 i = rd->ncells++;
 	char			*copy;
 
-	if (i >= CSVIMPORT_NCOLS)
+	if (i >= rd->maxcells)
 		return;		/* too many cells: counted, reported later */
 	if (len > 0 && memchr(data, '\0', len) != NULL) {
-		csvimport_problem(ctx, "cell %zu contains a NUL byte", i + 1);
+		csvimport_problem(rd, "cell %zu contains a NUL byte", i + 1);
 		return;
 	}
 	if (valid_utf8(data, len) == -1) {
-		csvimport_problem(ctx, "cell %zu is not valid UTF-8", i + 1);
+		csvimport_problem(rd, "cell %zu is not valid UTF-8", i + 1);
 		return;
 	}
 	if (len == 0)
 		return;		/* an empty cell stays NULL */
 	if ((copy = malloc(len + 1)) == NULL) {
-		ctx->nomem = 1;
+		rd->nomem = 1;
 		return;
 	}
 	memcpy(copy, data, len);
 	copy[len] = '\0';
-	ctx->cells[i] = copy;
+	rd->cells[i] = copy;
 }
 
 static int
-csvimport_add_error(struct csvimport_ctx *ctx, size_t line, const char *msg)
+csvimport_add_error(struct csvimport_read *rd, size_t line, const char *msg)
 {
-	struct csvimport	*out = ctx->out;
-	void			*p;
+	struct csvimport_error	*e;
 	size_t			 n;
 
-	if (out->nerrors == ctx->errors_alloc) {
-		n = ctx->errors_alloc == 0 ? 16 : ctx->errors_alloc * 2;
-		if ((p = reallocarray(out->errors, n,
-		    sizeof *out->errors)) == NULL)
+	if (*rd->nerrors == rd->errors_alloc) {
+		n = rd->errors_alloc == 0 ? 16 : rd->errors_alloc * 2;
+		if ((e = reallocarray(*rd->errors, n, sizeof *e)) == NULL)
 			goto fail;
-		out->errors = p;
-		ctx->errors_alloc = n;
+		*rd->errors = e;
+		rd->errors_alloc = n;
 	}
-	if ((out->errors[out->nerrors].message = strdup(msg)) == NULL)
+	e = &(*rd->errors)[*rd->nerrors];
+	if ((e->message = strdup(msg)) == NULL)
 		goto fail;
-	out->errors[out->nerrors++].line = line;
+	e->line = line;
+	(*rd->nerrors)++;
 	return 0;
 fail:
-	ctx->nomem = 1;
+	rd->nomem = 1;
 	return -1;
+}
+
+/*
+ * A data record with ncols cells and no problem in them: 0. Else -1, and
+ * the record is an error of its line.
+ */
+static int
+csvimport_record_ok(struct csvimport_read *rd, size_t ncols)
+{
+	char	 msg[200];
+
+	if (rd->ncells != ncols) {
+		snprintf(msg, sizeof msg, "expected %zu cells as in the "
+		    "header, found %zu", ncols, rd->ncells);
+		csvimport_add_error(rd, rd->line, msg);
+		return -1;
+	}
+	if (rd->problem[0] != '\0') {
+		csvimport_add_error(rd, rd->line, rd->problem);
+		return -1;
+	}
+	return 0;
+}
+
+/* libcsv: one record ended. */
+static void
+csvimport_record_cb(int c, void *arg)
+{
+	struct csvimport_read	*rd = arg;
+
+	(void)c;
+	/* After a fatal problem the result is decided: records are dropped. */
+	if (rd->fatal[0] == '\0' && !rd->nomem) {
+		if (!rd->header_done)
+			rd->header(rd);
+		else
+			rd->row(rd);
+	}
+	csvimport_clear(rd);
 }
 
 /* The header record: map each column to a field. */
 static void
-csvimport_header(struct csvimport_ctx *ctx)
+csvimport_header(struct csvimport_read *rd)
 {
-	char	 q[64];
-	size_t	 i, c, l;
-	int	 seen[CSVIMPORT_NCOLS] = { 0 };
-	char	*name;
+	struct csvimport_ctx	*ctx = (struct csvimport_ctx *)rd;
+	char			 q[64];
+	size_t			 i, c, l;
+	int			 seen[CSVIMPORT_NCOLS] = { 0 };
+	char			*name;
 
-	ctx->header_done = 1;
-	if (ctx->problem[0] != '\0') {
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header: %s",
-		    ctx->problem);
+	rd->header_done = 1;
+	if (rd->problem[0] != '\0') {
+		snprintf(rd->fatal, sizeof rd->fatal, "csv: the header: %s",
+		    rd->problem);
 		return;
 	}
-	if (ctx->ncells > CSVIMPORT_NCOLS) {
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header has "
+	if (rd->ncells > CSVIMPORT_NCOLS) {
+		snprintf(rd->fatal, sizeof rd->fatal, "csv: the header has "
 		    "%zu columns; the known ones are name, email, "
-		    "organization, position, lang, tags", ctx->ncells);
+		    "organization, position, lang, tags", rd->ncells);
 		return;
 	}
-	for (i = 0; i < ctx->ncells; i++) {
-		name = ctx->cells[i];
+	for (i = 0; i < rd->ncells; i++) {
+		name = rd->cells[i];
 		/* Quoted names keep their blanks in libcsv; trim them. */
 		while (name != NULL && (*name == ' ' || *name == '\t'))
 			name++;
@@ -176,52 +234,44 @@ csvimport_header(struct csvimport_ctx *ctx)
 				break;
 		}
 		if (c == CSVIMPORT_NCOLS) {
-			snprintf(ctx->fatal, sizeof ctx->fatal, "csv: unknown "
+			snprintf(rd->fatal, sizeof rd->fatal, "csv: unknown "
 			    "column \"%s\" in the header (known: name, email, "
 			    "organization, position, lang, tags)",
 			    csvimport_quote(name, q, sizeof q));
 			return;
 		}
 		if (seen[c]++) {
-			snprintf(ctx->fatal, sizeof ctx->fatal, "csv: column "
+			snprintf(rd->fatal, sizeof rd->fatal, "csv: column "
 			    "\"%s\" appears twice in the header",
 			    csvimport_col_names[c]);
 			return;
 		}
 		ctx->cols[i] = (int)c;
 	}
-	ctx->ncols = ctx->ncells;
+	ctx->ncols = rd->ncells;
 	if (!seen[CSVIMPORT_NAME] || !seen[CSVIMPORT_EMAIL])
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header must "
+		snprintf(rd->fatal, sizeof rd->fatal, "csv: the header must "
 		    "name the columns \"name\" and \"email\"");
 }
 
 /* A data record: a row, or an error with its line. */
 static void
-csvimport_row(struct csvimport_ctx *ctx)
+csvimport_row(struct csvimport_read *rd)
 {
+	struct csvimport_ctx	*ctx = (struct csvimport_ctx *)rd;
 	struct csvimport	*out = ctx->out;
 	struct csvimport_row	*row;
-	char			 msg[200];
 	char			**field[CSVIMPORT_NCOLS];
 	void			*p;
 	size_t			 i, n;
 
-	if (ctx->ncells != ctx->ncols) {
-		snprintf(msg, sizeof msg, "expected %zu cells as in the "
-		    "header, found %zu", ctx->ncols, ctx->ncells);
-		csvimport_add_error(ctx, ctx->line, msg);
+	if (csvimport_record_ok(rd, ctx->ncols) == -1)
 		return;
-	}
-	if (ctx->problem[0] != '\0') {
-		csvimport_add_error(ctx, ctx->line, ctx->problem);
-		return;
-	}
 	if (out->nrows == ctx->rows_alloc) {
 		n = ctx->rows_alloc == 0 ? 64 : ctx->rows_alloc * 2;
 		if ((p = reallocarray(out->rows, n, sizeof *out->rows)) ==
 		    NULL) {
-			ctx->nomem = 1;
+			rd->nomem = 1;
 			return;
 		}
 		out->rows = p;
@@ -229,7 +279,7 @@ csvimport_row(struct csvimport_ctx *ctx)
 	}
 	row = &out->rows[out->nrows++];
 	memset(row, 0, sizeof *row);
-	row->line = ctx->line;
+	row->line = rd->line;
 	field[CSVIMPORT_NAME] = &row->name;
 	field[CSVIMPORT_EMAIL] = &row->email;
 	field[CSVIMPORT_ORGANIZATION] = &row->organization;
@@ -237,26 +287,9 @@ csvimport_row(struct csvimport_ctx *ctx)
 	field[CSVIMPORT_LANG] = &row->lang;
 	field[CSVIMPORT_TAGS] = &row->tags;
 	for (i = 0; i < ctx->ncols; i++) {
-		*field[ctx->cols[i]] = ctx->cells[i];	/* moved */
-		ctx->cells[i] = NULL;
+		*field[ctx->cols[i]] = rd->cells[i];	/* moved */
+		rd->cells[i] = NULL;
 	}
-}
-
-/* libcsv: one record ended. */
-static void
-csvimport_record_cb(int c, void *arg)
-{
-	struct csvimport_ctx	*ctx = arg;
-
-	(void)c;
-	/* After a fatal problem the result is decided: records are dropped. */
-	if (ctx->fatal[0] == '\0' && !ctx->nomem) {
-		if (!ctx->header_done)
-			csvimport_header(ctx);
-		else
-			csvimport_row(ctx);
-	}
-	csvimport_clear_cells(ctx);
 }
 
 /*
@@ -366,41 +399,40 @@ csvimport_parser_init(struct csv_parser *p, char delim)
 	return 0;
 }
 
-/* Parse text into out; see csvimport.h. */
-int
-csvimport_parse(const char *text, size_t len, struct csvimport *out,
-    char *err, size_t errlen)
+/*
+ * Read text with rd: libcsv gets the records one at a time, rd->header
+ * and rd->row each one it ended. 0, or -1 with err set when the header is
+ * unusable (empty: there is none at all) or memory runs out.
+ */
+static int
+csvimport_scan(struct csvimport_read *rd, const char *text, size_t len,
+    const char *empty, char *err, size_t errlen)
 {
-	struct csvimport_ctx	*ctx = NULL;
 	struct csv_parser	 p;
 	size_t			 pos = 0, end, nl, line = 1;
 	char			 delim;
 	int			 have_parser = 0, bad;
 
-	memset(out, 0, sizeof *out);
 	if (text == NULL)
 		len = 0;
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
 		text += 3;
 		len -= 3;
 	}
-	if ((ctx = calloc(1, sizeof *ctx)) == NULL)
-		goto fail;
-	ctx->out = out;
 	delim = csvimport_delimiter(text, len);
 	if (csvimport_parser_init(&p, delim) == -1)
 		goto fail;
 	have_parser = 1;
 
-	while (pos < len && ctx->fatal[0] == '\0' && !ctx->nomem) {
+	while (pos < len && rd->fatal[0] == '\0' && !rd->nomem) {
 		end = csvimport_record_end(text, len, pos, delim, &nl);
-		ctx->line = line;
+		rd->line = line;
 		if (!csvimport_blank(text + pos, end - pos)) {
 			bad = csv_parse(&p, text + pos, end - pos,
-			    csvimport_field_cb, csvimport_record_cb, ctx) !=
+			    csvimport_field_cb, csvimport_record_cb, rd) !=
 			    end - pos;
 			if (!bad && csv_fini(&p, csvimport_field_cb,
-			    csvimport_record_cb, ctx) != 0)
+			    csvimport_record_cb, rd) != 0)
 				bad = 1;
 			if (bad && csv_error(&p) == CSV_ENOMEM)
 				goto fail;
@@ -408,14 +440,14 @@ csvimport_parse(const char *text, size_t len, struct csvimport *out,
 				/* A failed parser is not reusable. */
 				csv_free(&p);
 				have_parser = 0;
-				csvimport_clear_cells(ctx);
-				if (!ctx->header_done) {
-					snprintf(ctx->fatal, sizeof ctx->fatal,
+				csvimport_clear(rd);
+				if (!rd->header_done) {
+					snprintf(rd->fatal, sizeof rd->fatal,
 					    "csv: the header has a misplaced "
 					    "quote");
 					break;
 				}
-				csvimport_add_error(ctx, line, "misplaced quote "
+				csvimport_add_error(rd, line, "misplaced quote "
 				    "(a quote inside an unquoted cell, text "
 				    "after a closing quote, or a quote that "
 				    "is never closed)");
@@ -427,32 +459,53 @@ csvimport_parse(const char *text, size_t len, struct csvimport *out,
 		line += nl;
 		pos = end;
 	}
-	if (ctx->nomem)
+	if (rd->nomem)
 		goto fail;
-	if (ctx->fatal[0] == '\0' && !ctx->header_done)
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the file is "
-		    "empty; the first row must name the columns (name, email, "
-		    "...)");
-	if (ctx->fatal[0] != '\0')
+	if (rd->fatal[0] == '\0' && !rd->header_done)
+		snprintf(rd->fatal, sizeof rd->fatal, "%s", empty);
+	if (rd->fatal[0] != '\0')
 		goto fail;
 	if (have_parser)
 		csv_free(&p);
-	csvimport_clear_cells(ctx);
-	free(ctx);
 	return 0;
 fail:
 	/* Everything but a header problem is running out of memory. */
-	if (ctx != NULL && ctx->fatal[0] != '\0')
-		snprintf(err, errlen, "%s", ctx->fatal);
+	if (rd->fatal[0] != '\0')
+		snprintf(err, errlen, "%s", rd->fatal);
 	else
 		snprintf(err, errlen, "csv: out of memory");
 	if (have_parser)
 		csv_free(&p);
-	if (ctx != NULL)
-		csvimport_clear_cells(ctx);
-	free(ctx);
-	csvimport_cleanup(out);
 	return -1;
+}
+
+/* Parse text into out; see csvimport.h. */
+int
+csvimport_parse(const char *text, size_t len, struct csvimport *out,
+    char *err, size_t errlen)
+{
+	struct csvimport_ctx	*ctx;
+	int			 rc;
+
+	memset(out, 0, sizeof *out);
+	if ((ctx = calloc(1, sizeof *ctx)) == NULL) {
+		snprintf(err, errlen, "csv: out of memory");
+		return -1;
+	}
+	ctx->out = out;
+	ctx->rd.cells = ctx->cellv;
+	ctx->rd.maxcells = CSVIMPORT_NCOLS;
+	ctx->rd.errors = &out->errors;
+	ctx->rd.nerrors = &out->nerrors;
+	ctx->rd.header = csvimport_header;
+	ctx->rd.row = csvimport_row;
+	rc = csvimport_scan(&ctx->rd, text, len, "csv: the file is empty; the "
+	    "first row must name the columns (name, email, ...)", err, errlen);
+	csvimport_clear(&ctx->rd);
+	free(ctx);
+	if (rc == -1)
+		csvimport_cleanup(out);
+	return rc;
 }
 
 /* Free what csvimport_parse stored; out is left empty. */
@@ -484,97 +537,10 @@ csvimport_cleanup(struct csvimport *c)
  * in a growing array instead of fixed fields.
  */
 struct csvimport_tctx {
+	struct csvimport_read	 rd;	/* first; COLS + 1 cells */
 	struct csvimport_table	*out;
-	size_t			 line;
-	char			**cells;	/* CSVIMPORT_TABLE_COLS + 1 */
-	size_t			 ncells;	/* counted, stored up to the cap */
-	char			 problem[160];
-	int			 header_done;
-	char			 fatal[256];
-	size_t			 rows_alloc, errors_alloc;
-	int			 nomem;
+	size_t			 rows_alloc;
 };
-
-static void csvimport_tproblem(struct csvimport_tctx *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-csvimport_tproblem(struct csvimport_tctx *ctx, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (ctx->problem[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ctx->problem, sizeof ctx->problem, fmt, ap);
-	va_end(ap);
-}
-
-static void
-csvimport_tclear(struct csvimport_tctx *ctx)
-{
-	size_t	i;
-
-	for (i = 0; i < ctx->ncells && i <= CSVIMPORT_TABLE_COLS; i++) {
-		free(ctx->cells[i]);
-		ctx->cells[i] = NULL;
-	}
-	ctx->ncells = 0;
-	ctx->problem[0] = '\0';
-}
-
-/* libcsv: one cell of a table ended. */
-static void
-csvimport_tfield_cb(void *data, size_t len, void *arg)
-{
-	struct csvimport_tctx	*ctx = arg;
-	size_t			 i = ctx->ncells++;
-	char			*copy;
-
-	if (i > CSVIMPORT_TABLE_COLS)
-		return;		/* counted: too many cells */
-	if (len > 0 && memchr(data, '\0', len) != NULL) {
-		csvimport_tproblem(ctx, "cell %zu contains a NUL byte", i + 1);
-		return;
-	}
-	if (valid_utf8(data, len) == -1) {
-		csvimport_tproblem(ctx, "cell %zu is not valid UTF-8", i + 1);
-		return;
-	}
-	if (len == 0)
-		return;
-	if ((copy = malloc(len + 1)) == NULL) {
-		ctx->nomem = 1;
-		return;
-	}
-	memcpy(copy, data, len);
-	copy[len] = '\0';
-	ctx->cells[i] = copy;
-}
-
-static void
-csvimport_terror(struct csvimport_tctx *ctx, size_t line, const char *msg)
-{
-	struct csvimport_table	*out = ctx->out;
-	void			*p;
-	size_t			 n;
-
-	if (out->nerrors == ctx->errors_alloc) {
-		n = ctx->errors_alloc == 0 ? 16 : ctx->errors_alloc * 2;
-		if ((p = reallocarray(out->errors, n,
-		    sizeof *out->errors)) == NULL) {
-			ctx->nomem = 1;
-			return;
-		}
-		out->errors = p;
-		ctx->errors_alloc = n;
-	}
-	if ((out->errors[out->nerrors].message = strdup(msg)) == NULL) {
-		ctx->nomem = 1;
-		return;
-	}
-	out->errors[out->nerrors++].line = line;
-}
 
 /* A name as written in the header, blanks around it removed; malloc'd. */
 static char *
@@ -598,37 +564,38 @@ csvimport_trimmed(const char *s)
 }
 
 static void
-csvimport_theader(struct csvimport_tctx *ctx)
+csvimport_theader(struct csvimport_read *rd)
 {
+	struct csvimport_tctx	*ctx = (struct csvimport_tctx *)rd;
 	struct csvimport_table	*out = ctx->out;
 	size_t			 i;
 
-	ctx->header_done = 1;
-	if (ctx->problem[0] != '\0') {
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header: %s",
-		    ctx->problem);
+	rd->header_done = 1;
+	if (rd->problem[0] != '\0') {
+		snprintf(rd->fatal, sizeof rd->fatal, "csv: the header: %s",
+		    rd->problem);
 		return;
 	}
-	if (ctx->ncells > CSVIMPORT_TABLE_COLS) {
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the header has "
-		    "%zu columns, more than %d", ctx->ncells,
+	if (rd->ncells > CSVIMPORT_TABLE_COLS) {
+		snprintf(rd->fatal, sizeof rd->fatal, "csv: the header has "
+		    "%zu columns, more than %d", rd->ncells,
 		    CSVIMPORT_TABLE_COLS);
 		return;
 	}
-	if ((out->header = calloc(ctx->ncells, sizeof *out->header)) ==
+	if ((out->header = calloc(rd->ncells, sizeof *out->header)) ==
 	    NULL) {
-		ctx->nomem = 1;
+		rd->nomem = 1;
 		return;
 	}
-	out->ncols = ctx->ncells;
-	for (i = 0; i < ctx->ncells; i++) {
-		if ((out->header[i] = csvimport_trimmed(ctx->cells[i])) ==
+	out->ncols = rd->ncells;
+	for (i = 0; i < rd->ncells; i++) {
+		if ((out->header[i] = csvimport_trimmed(rd->cells[i])) ==
 		    NULL) {
-			ctx->nomem = 1;
+			rd->nomem = 1;
 			return;
 		}
 		if (out->header[i][0] == '\0') {
-			snprintf(ctx->fatal, sizeof ctx->fatal, "csv: column "
+			snprintf(rd->fatal, sizeof rd->fatal, "csv: column "
 			    "%zu of the header has no name", i + 1);
 			return;
 		}
@@ -636,29 +603,21 @@ csvimport_theader(struct csvimport_tctx *ctx)
 }
 
 static void
-csvimport_trow(struct csvimport_tctx *ctx)
+csvimport_trow(struct csvimport_read *rd)
 {
+	struct csvimport_tctx	*ctx = (struct csvimport_tctx *)rd;
 	struct csvimport_table	*out = ctx->out;
 	struct csvimport_record	*r;
-	char			 msg[200];
 	void			*p;
 	size_t			 i, n;
 
-	if (ctx->ncells != out->ncols) {
-		snprintf(msg, sizeof msg, "expected %zu cells as in the "
-		    "header, found %zu", out->ncols, ctx->ncells);
-		csvimport_terror(ctx, ctx->line, msg);
+	if (csvimport_record_ok(rd, out->ncols) == -1)
 		return;
-	}
-	if (ctx->problem[0] != '\0') {
-		csvimport_terror(ctx, ctx->line, ctx->problem);
-		return;
-	}
 	if (out->nrecords == ctx->rows_alloc) {
 		n = ctx->rows_alloc == 0 ? 64 : ctx->rows_alloc * 2;
 		if ((p = reallocarray(out->records, n,
 		    sizeof *out->records)) == NULL) {
-			ctx->nomem = 1;
+			rd->nomem = 1;
 			return;
 		}
 		out->records = p;
@@ -666,32 +625,16 @@ csvimport_trow(struct csvimport_tctx *ctx)
 	}
 	if ((p = calloc(out->ncols ? out->ncols : 1, sizeof(char *))) ==
 	    NULL) {
-		ctx->nomem = 1;
+		rd->nomem = 1;
 		return;
 	}
 	r = &out->records[out->nrecords++];
-	r->line = ctx->line;
+	r->line = rd->line;
 	r->cells = p;
 	for (i = 0; i < out->ncols; i++) {
-		r->cells[i] = ctx->cells[i];	/* moved */
-		ctx->cells[i] = NULL;
+		r->cells[i] = rd->cells[i];	/* moved */
+		rd->cells[i] = NULL;
 	}
-}
-
-/* libcsv: one record of a table ended. */
-static void
-csvimport_trecord_cb(int c, void *arg)
-{
-	struct csvimport_tctx	*ctx = arg;
-
-	(void)c;
-	if (ctx->fatal[0] == '\0' && !ctx->nomem) {
-		if (!ctx->header_done)
-			csvimport_theader(ctx);
-		else
-			csvimport_trow(ctx);
-	}
-	csvimport_tclear(ctx);
 }
 
 /* Parse a table; see csvimport.h. */
@@ -699,89 +642,31 @@ int
 csvimport_table_parse(const char *text, size_t len,
     struct csvimport_table *out, char *err, size_t errlen)
 {
-	struct csvimport_tctx	*ctx = NULL;
-	struct csv_parser	 p;
-	size_t			 pos = 0, end, nl, line = 1;
-	char			 delim;
-	int			 have_parser = 0, bad;
+	struct csvimport_tctx	*ctx;
+	int			 rc;
 
 	memset(out, 0, sizeof *out);
-	if (text == NULL)
-		len = 0;
-	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
-		text += 3;
-		len -= 3;
-	}
 	if ((ctx = calloc(1, sizeof *ctx)) == NULL ||
-	    (ctx->cells = calloc(CSVIMPORT_TABLE_COLS + 1,
-	    sizeof *ctx->cells)) == NULL)
-		goto fail;
-	ctx->out = out;
-	delim = csvimport_delimiter(text, len);
-	if (csvimport_parser_init(&p, delim) == -1)
-		goto fail;
-	have_parser = 1;
-	while (pos < len && ctx->fatal[0] == '\0' && !ctx->nomem) {
-		end = csvimport_record_end(text, len, pos, delim, &nl);
-		ctx->line = line;
-		if (!csvimport_blank(text + pos, end - pos)) {
-			bad = csv_parse(&p, text + pos, end - pos,
-			    csvimport_tfield_cb, csvimport_trecord_cb, ctx) !=
-			    end - pos;
-			if (!bad && csv_fini(&p, csvimport_tfield_cb,
-			    csvimport_trecord_cb, ctx) != 0)
-				bad = 1;
-			if (bad && csv_error(&p) == CSV_ENOMEM)
-				goto fail;
-			if (bad) {
-				csv_free(&p);
-				have_parser = 0;
-				csvimport_tclear(ctx);
-				if (!ctx->header_done) {
-					snprintf(ctx->fatal, sizeof ctx->fatal,
-					    "csv: the header has a misplaced "
-					    "quote");
-					break;
-				}
-				csvimport_terror(ctx, line, "misplaced quote "
-				    "(a quote inside an unquoted cell, text "
-				    "after a closing quote, or a quote that "
-				    "is never closed)");
-				if (csvimport_parser_init(&p, delim) == -1)
-					goto fail;
-				have_parser = 1;
-			}
-		}
-		line += nl;
-		pos = end;
-	}
-	if (ctx->nomem)
-		goto fail;
-	if (ctx->fatal[0] == '\0' && !ctx->header_done)
-		snprintf(ctx->fatal, sizeof ctx->fatal, "csv: the file is "
-		    "empty; the first row must name the columns");
-	if (ctx->fatal[0] != '\0')
-		goto fail;
-	if (have_parser)
-		csv_free(&p);
-	csvimport_tclear(ctx);
-	free(ctx->cells);
-	free(ctx);
-	return 0;
-fail:
-	if (ctx != NULL && ctx->fatal[0] != '\0')
-		snprintf(err, errlen, "%s", ctx->fatal);
-	else
+	    (ctx->rd.cells = calloc(CSVIMPORT_TABLE_COLS + 1,
+	    sizeof *ctx->rd.cells)) == NULL) {
+		free(ctx);
 		snprintf(err, errlen, "csv: out of memory");
-	if (have_parser)
-		csv_free(&p);
-	if (ctx != NULL && ctx->cells != NULL) {
-		csvimport_tclear(ctx);
-		free(ctx->cells);
+		return -1;
 	}
+	ctx->out = out;
+	ctx->rd.maxcells = CSVIMPORT_TABLE_COLS + 1;
+	ctx->rd.errors = &out->errors;
+	ctx->rd.nerrors = &out->nerrors;
+	ctx->rd.header = csvimport_theader;
+	ctx->rd.row = csvimport_trow;
+	rc = csvimport_scan(&ctx->rd, text, len, "csv: the file is empty; the "
+	    "first row must name the columns", err, errlen);
+	csvimport_clear(&ctx->rd);
+	free(ctx->rd.cells);
 	free(ctx);
-	csvimport_table_cleanup(out);
-	return -1;
+	if (rc == -1)
+		csvimport_table_cleanup(out);
+	return rc;
 }
 
 /* The column named name (blanks around it ignored, any case), or -1. */

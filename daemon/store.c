@@ -1411,22 +1411,34 @@ store_object(int query, int64_t id, json_t *(*row)(sqlite3_stmt *),
 	return LECTERN_OK;
 }
 
+/*
+ * The array v (of *cap elements of size, len used) with room for one
+ * more: v itself, or v grown to twice its capacity (16 the first time).
+ */
+static void *
+store_grow(void *v, size_t len, size_t *cap, size_t size)
+{
+	void	*nv;
+
+	if (len < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 16;
+	if ((nv = reallocarray(v, *cap, size)) == NULL)
+		log_fatal("store: out of memory");
+	return nv;
+}
+
 /* Run a SELECT of one integer column into a malloc'd array. */
 static enum lectern_error
 store_ids(sqlite3_stmt *st, int64_t **ids, size_t *n, char *err,
     size_t errlen)
 {
-	int64_t	*v = NULL, *nv;
+	int64_t	*v = NULL;
 	size_t	 len = 0, cap = 0;
 	int	 rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = reallocarray(v, cap, sizeof *v)) == NULL)
-				log_fatal("store: out of memory");
-			v = nv;
-		}
+		v = store_grow(v, len, &cap, sizeof *v);
 		v[len++] = sqlite3_column_int64(st, 0);
 	}
 	store_done(st);
@@ -1435,6 +1447,41 @@ store_ids(sqlite3_stmt *st, int64_t **ids, size_t *n, char *err,
 		return store_fail(rc, err, errlen);
 	}
 	*ids = v;
+	*n = len;
+	return LECTERN_OK;
+}
+
+/*
+ * Run a SELECT of two integer columns into two malloc'd arrays of *n
+ * each (*a the first column, *b the second). st is from store_bind:
+ * NULL, a statement that could not be bound, is an internal error.
+ */
+static enum lectern_error
+store_pairs(sqlite3_stmt *st, int64_t **a, int64_t **b, size_t *n,
+    char *err, size_t errlen)
+{
+	int64_t	*va = NULL, *vb = NULL;
+	size_t	 len = 0, capa = 0, capb = 0;
+	int	 rc;
+
+	*a = *b = NULL;
+	*n = 0;
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		va = store_grow(va, len, &capa, sizeof *va);
+		vb = store_grow(vb, len, &capb, sizeof *vb);
+		va[len] = sqlite3_column_int64(st, 0);
+		vb[len++] = sqlite3_column_int64(st, 1);
+	}
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		free(va);
+		free(vb);
+		return store_fail(rc, err, errlen);
+	}
+	*a = va;
+	*b = vb;
 	*n = len;
 	return LECTERN_OK;
 }
@@ -2881,19 +2928,20 @@ store_outbox_due(int64_t now, size_t max, const int64_t *skip, size_t nskip,
 	return LECTERN_OK;
 }
 
-/* The earliest next_attempt of a queued message; 0 when none is queued. */
-/* The integer of a one-row, one-column query (NULL reads as 0). */
+/*
+ * The integer of statement st's one row (with its parameters bound; NULL
+ * reads as 0). st NULL, a statement that could not be bound, is an
+ * internal error.
+ */
 static enum lectern_error
-store_scalar(enum store_q q, int64_t *v, char *err, size_t errlen)
+store_count_of(sqlite3_stmt *st, int64_t *v, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	int	 rc;
 
 	*v = 0;
-	if ((st = store_stmt(q, err, errlen)) == NULL)
+	if (st == NULL)
 		return LECTERN_E_INTERNAL;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*v = sqlite3_column_int64(st, 0);
 	store_done(st);
 	if (rc != SQLITE_ROW)
@@ -2901,23 +2949,54 @@ store_scalar(enum store_q q, int64_t *v, char *err, size_t errlen)
 	return LECTERN_OK;
 }
 
+/* *yes: the count of statement st's one row is above 0. */
+static enum lectern_error
+store_exists(sqlite3_stmt *st, int *yes, char *err, size_t errlen)
+{
+	enum lectern_error	 code;
+	int64_t			 n;
+
+	code = store_count_of(st, &n, err, errlen);
+	*yes = n > 0;
+	return code;
+}
+
+/*
+ * The text of statement st's first row, first column into buf (left as
+ * it is when there is no row or the column is NULL). st NULL, a
+ * statement that could not be bound, is an internal error.
+ */
+static enum lectern_error
+store_text_of(sqlite3_stmt *st, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char	*s;
+	int		 rc;
+
+	if (st == NULL)
+		return LECTERN_E_INTERNAL;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (s = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		snprintf(buf, len, "%s", s);
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(rc, err, errlen);
+	return LECTERN_OK;
+}
+
+/* The integer of a one-row, one-column query (NULL reads as 0). */
+static enum lectern_error
+store_scalar(enum store_q q, int64_t *v, char *err, size_t errlen)
+{
+	return store_count_of(store_stmt(q, err, errlen), v, err, errlen);
+}
+
 /* *yes: some queued message has passed its expiry (an index probe). */
 enum lectern_error
 store_outbox_expiring(int64_t now, int *yes, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*yes = 0;
-	if ((st = store_bind(STORE_Q_O_EXPIRING, err, errlen, "i", now)) ==
-	    NULL)
-		return LECTERN_E_INTERNAL;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*yes = sqlite3_column_int(st, 0) > 0;
-	store_done(st);
-	if (rc != SQLITE_ROW)
-		return store_fail(rc, err, errlen);
-	return LECTERN_OK;
+	return store_exists(store_bind(STORE_Q_O_EXPIRING, err, errlen, "i",
+	    now), yes, err, errlen);
 }
 
 enum lectern_error
@@ -3562,36 +3641,8 @@ store_attendance_course(int64_t course_id, int64_t person_id,
     int64_t **sessions, int64_t **occurrences, size_t *n, char *err,
     size_t errlen)
 {
-	sqlite3_stmt	*st;
-	int64_t		*s = NULL, *o = NULL;
-	size_t		 len = 0, cap = 0;
-	int		 rc;
-
-	*sessions = *occurrences = NULL;
-	*n = 0;
-	if ((st = store_bind(STORE_Q_A_COURSE, err, errlen, "ii", course_id,
-	    person_id)) == NULL)
-		return LECTERN_E_INTERNAL;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((s = reallocarray(s, cap, sizeof *s)) == NULL ||
-			    (o = reallocarray(o, cap, sizeof *o)) == NULL)
-				log_fatal("store: out of memory");
-		}
-		s[len] = sqlite3_column_int64(st, 0);
-		o[len++] = sqlite3_column_int64(st, 1);
-	}
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		free(s);
-		free(o);
-		return store_fail(rc, err, errlen);
-	}
-	*sessions = s;
-	*occurrences = o;
-	*n = len;
-	return LECTERN_OK;
+	return store_pairs(store_bind(STORE_Q_A_COURSE, err, errlen, "ii",
+	    course_id, person_id), sessions, occurrences, n, err, errlen);
 }
 
 /* Completions and the register. */
@@ -3720,35 +3771,13 @@ store_completion_of_course(int64_t course_id, int64_t person_id, int64_t *id,
 	return LECTERN_OK;
 }
 
-/* The integer of statement q's one row (with its parameters bound). */
-static enum lectern_error
-store_count_of(sqlite3_stmt *st, int64_t *v, char *err, size_t errlen)
-{
-	int	 rc;
-
-	*v = 0;
-	if (st == NULL)
-		return LECTERN_E_INTERNAL;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	store_done(st);
-	if (rc != SQLITE_ROW)
-		return store_fail(rc, err, errlen);
-	return LECTERN_OK;
-}
-
 enum lectern_error
 store_completion_same(int64_t person_id, const char *title,
     const char *provider, const char *completed_on, int *yes, char *err,
     size_t errlen)
 {
-	enum lectern_error	 code;
-	int64_t			 n;
-
-	code = store_count_of(store_bind(STORE_Q_K_SAME, err, errlen, "itt"
-	    "t", person_id, title, provider, completed_on), &n, err, errlen);
-	*yes = n > 0;
-	return code;
+	return store_exists(store_bind(STORE_Q_K_SAME, err, errlen, "ittt",
+	    person_id, title, provider, completed_on), yes, err, errlen);
 }
 
 enum lectern_error
@@ -3840,21 +3869,9 @@ enum lectern_error
 store_recert_person(int64_t person_id, const char *as_of, int64_t min_hours,
     char *last_on, size_t len, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-	const char	*s;
-	int		 rc;
-
 	last_on[0] = '\0';
-	if ((st = store_bind(STORE_Q_RC_PERSON, err, errlen, "iti", person_id,
-	    as_of, min_hours)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    (s = (const char *)sqlite3_column_text(st, 0)) != NULL)
-		snprintf(last_on, len, "%s", s);
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(rc, err, errlen);
-	return LECTERN_OK;
+	return store_text_of(store_bind(STORE_Q_RC_PERSON, err, errlen, "iti",
+	    person_id, as_of, min_hours), last_on, len, err, errlen);
 }
 
 void
@@ -3885,11 +3902,7 @@ store_coverage(int by, const char *from, const char *to, int64_t min_hours,
 	    from, to, min_hours, organization)) == NULL)
 		return LECTERN_E_INTERNAL;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 32;
-			if ((v = reallocarray(v, cap, sizeof *v)) == NULL)
-				log_fatal("store: out of memory");
-		}
+		v = store_grow(v, len, &cap, sizeof *v);
 		r = &v[len++];
 		r->group = store_dup(st, 0);
 		r->total = sqlite3_column_int64(st, 1);
@@ -3926,33 +3939,18 @@ store_hours(const char *from, const char *to, int64_t from_utc,
 {
 	struct store_hours_row	*v = NULL, *r;
 	sqlite3_stmt		*st;
-	int64_t			*who = NULL, *mins = NULL, id;
-	size_t			 len = 0, cap = 0, ns = 0, scap = 0, k = 0;
+	enum lectern_error	 code;
+	int64_t			*who, *mins, id;
+	size_t			 len = 0, cap = 0, ns, k = 0;
 	int			 rc;
 
 	*rows = NULL;
 	*n = 0;
 	/* Session minutes per person, by id, merged into the people below. */
-	if ((st = store_bind(STORE_Q_HR_SESSIONS, err, errlen, "iii",
-	    from_utc, to_utc, person_id)) == NULL)
-		return LECTERN_E_INTERNAL;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ns == scap) {
-			scap = scap ? scap * 2 : 64;
-			if ((who = reallocarray(who, scap, sizeof *who)) ==
-			    NULL || (mins = reallocarray(mins, scap,
-			    sizeof *mins)) == NULL)
-				log_fatal("store: out of memory");
-		}
-		who[ns] = sqlite3_column_int64(st, 0);
-		mins[ns++] = sqlite3_column_int64(st, 1);
-	}
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		free(who);
-		free(mins);
-		return store_fail(rc, err, errlen);
-	}
+	code = store_pairs(store_bind(STORE_Q_HR_SESSIONS, err, errlen, "iii",
+	    from_utc, to_utc, person_id), &who, &mins, &ns, err, errlen);
+	if (code != LECTERN_OK)
+		return code;
 	if ((st = store_bind(STORE_Q_HR_PEOPLE, err, errlen, "ttit", from, to,
 	    person_id, organization)) == NULL) {
 		free(who);
@@ -3963,11 +3961,7 @@ store_hours(const char *from, const char *to, int64_t from_utc,
 		id = sqlite3_column_int64(st, 0);
 		while (k < ns && who[k] < id)
 			k++;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((v = reallocarray(v, cap, sizeof *v)) == NULL)
-				log_fatal("store: out of memory");
-		}
+		v = store_grow(v, len, &cap, sizeof *v);
 		r = &v[len++];
 		memset(r, 0, sizeof *r);
 		r->person_id = id;
@@ -4013,11 +4007,7 @@ store_waitlist(int course, int64_t target, const char *as_of,
 	    "iti", target, as_of, min_hours)) == NULL)
 		return LECTERN_E_INTERNAL;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((v = reallocarray(v, cap, sizeof *v)) == NULL)
-				log_fatal("store: out of memory");
-		}
+		v = store_grow(v, len, &cap, sizeof *v);
 		memset(&v[len], 0, sizeof v[len]);
 		v[len].person_id = sqlite3_column_int64(st, 0);
 		if ((s = (const char *)sqlite3_column_text(st, 1)) != NULL)
@@ -4061,37 +4051,23 @@ enum lectern_error
 store_waiting_for(int64_t person_id, int **course, int64_t **targets,
     size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-	int		*c = NULL;
-	int64_t		*t = NULL;
-	size_t		 len = 0, cap = 0;
-	int		 rc;
+	enum lectern_error	 code;
+	int64_t			*c64;
+	int			*c = NULL;
+	size_t			 i;
 
 	*course = NULL;
-	*targets = NULL;
-	*n = 0;
-	if ((st = store_bind(STORE_Q_W_OF_PERSON, err, errlen, "i",
-	    person_id)) == NULL)
-		return LECTERN_E_INTERNAL;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((c = reallocarray(c, cap, sizeof *c)) == NULL ||
-			    (t = reallocarray(t, cap, sizeof *t)) == NULL)
-				log_fatal("store: out of memory");
-		}
-		c[len] = sqlite3_column_int(st, 0);
-		t[len++] = sqlite3_column_int64(st, 1);
-	}
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		free(c);
-		free(t);
-		return store_fail(rc, err, errlen);
-	}
+	code = store_pairs(store_bind(STORE_Q_W_OF_PERSON, err, errlen, "i",
+	    person_id), &c64, targets, n, err, errlen);
+	if (code != LECTERN_OK)
+		return code;
+	/* The course is a small enum in the table: int on the way out. */
+	if (*n > 0 && (c = reallocarray(NULL, *n, sizeof *c)) == NULL)
+		log_fatal("store: out of memory");
+	for (i = 0; i < *n; i++)
+		c[i] = (int)c64[i];
+	free(c64);
 	*course = c;
-	*targets = t;
-	*n = len;
 	return LECTERN_OK;
 }
 
@@ -4101,13 +4077,8 @@ enum lectern_error
 store_notice_sent(int64_t person_id, const char *due_on, int *yes,
     char *err, size_t errlen)
 {
-	enum lectern_error	 code;
-	int64_t			 n;
-
-	code = store_count_of(store_bind(STORE_Q_N_HAS, err, errlen, "it",
-	    person_id, due_on), &n, err, errlen);
-	*yes = n > 0;
-	return code;
+	return store_exists(store_bind(STORE_Q_N_HAS, err, errlen, "it",
+	    person_id, due_on), yes, err, errlen);
 }
 
 enum lectern_error
@@ -4127,13 +4098,8 @@ store_notice_count(int64_t *n, char *err, size_t errlen)
 enum lectern_error
 store_digest_sent(const char *period, int *yes, char *err, size_t errlen)
 {
-	enum lectern_error	 code;
-	int64_t			 n;
-
-	code = store_count_of(store_bind(STORE_Q_D_HAS, err, errlen, "t",
-	    period), &n, err, errlen);
-	*yes = n > 0;
-	return code;
+	return store_exists(store_bind(STORE_Q_D_HAS, err, errlen, "t",
+	    period), yes, err, errlen);
 }
 
 enum lectern_error
@@ -4147,18 +4113,7 @@ store_digest_add(const char *period, int64_t outbox_id, int64_t now,
 enum lectern_error
 store_digest_last(char *period, size_t len, char *err, size_t errlen)
 {
-	sqlite3_stmt	*st;
-	const char	*s;
-	int		 rc;
-
 	period[0] = '\0';
-	if ((st = store_stmt(STORE_Q_D_LAST, err, errlen)) == NULL)
-		return LECTERN_E_INTERNAL;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    (s = (const char *)sqlite3_column_text(st, 0)) != NULL)
-		snprintf(period, len, "%s", s);
-	store_done(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(rc, err, errlen);
-	return LECTERN_OK;
+	return store_text_of(store_stmt(STORE_Q_D_LAST, err, errlen), period,
+	    len, err, errlen);
 }
