@@ -4615,22 +4615,6 @@ commands_coverage_json(const char *group, int64_t total, int64_t trained,
 	return o;
 }
 
-/* Weakest first: percent ascending, then name (the null group last). */
-static int
-commands_coverage_cmp(const void *a, const void *b)
-{
-	const struct store_coverage_row	*x = a, *y = b;
-	int64_t				 px, py;
-
-	px = x->total > 0 ? x->trained * 1000 / x->total : 0;
-	py = y->total > 0 ? y->trained * 1000 / y->total : 0;
-	if (px != py)
-		return px < py ? -1 : 1;
-	if ((x->group == NULL) != (y->group == NULL))
-		return x->group == NULL ? 1 : -1;
-	return x->group == NULL ? 0 : strcmp(x->group, y->group);
-}
-
 /*
  * report.coverage over [from, to] (by: 0 none, 1 organization, 2
  * position) as a new object; the digest uses it too.
@@ -4654,8 +4638,6 @@ commands_coverage(struct commands_ctx *ctx, int64_t from, int64_t to, int by,
 	if ((code = store_coverage(by, a, b, r.min_hours, organization, &rows,
 	    &n, ctx->err, sizeof ctx->err)) != LECTERN_OK)
 		return code;
-	if (n > 1)
-		qsort(rows, n, sizeof *rows, commands_coverage_cmp);
 	o = commands_object();
 	commands_set(o, "from", json_string(a));
 	commands_set(o, "to", json_string(b));

@@ -203,22 +203,6 @@ notices_late_cmp(const void *a, const void *b)
 	    y->email : "");
 }
 
-/* The weakest organization first, then by name (none last). */
-static int
-notices_group_cmp(const void *a, const void *b)
-{
-	const struct store_coverage_row	*x = a, *y = b;
-	int64_t				 px, py;
-
-	px = x->total > 0 ? x->trained * 1000 / x->total : 0;
-	py = y->total > 0 ? y->trained * 1000 / y->total : 0;
-	if (px != py)
-		return px < py ? -1 : 1;
-	if ((x->group == NULL) != (y->group == NULL))
-		return x->group == NULL ? 1 : -1;
-	return x->group == NULL ? 0 : strcmp(x->group, y->group);
-}
-
 /* Today in the daemon's zone, as a day number. */
 static int64_t
 notices_today(int64_t now)
@@ -457,8 +441,6 @@ notices_digest(int64_t now, char *err, size_t errlen)
 	d.period = period;
 	d.from = from;
 	d.to = to;
-	if (n > 1)
-		qsort(rows, n, sizeof *rows, notices_group_cmp);
 	if ((groups = calloc(n + 1, sizeof *groups)) == NULL)
 		log_fatal("notices: out of memory");
 	for (i = 0; i < n; i++) {

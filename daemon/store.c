@@ -3884,6 +3884,23 @@ store_coverage_free(struct store_coverage_row *rows, size_t n)
 	free(rows);
 }
 
+/* Weakest first: share trained ascending (in tenths of a percent, as
+ * reported), then name, the null group last. */
+static int
+store_coverage_cmp(const void *a, const void *b)
+{
+	const struct store_coverage_row	*x = a, *y = b;
+	int64_t				 px, py;
+
+	px = x->total > 0 ? x->trained * 1000 / x->total : 0;
+	py = y->total > 0 ? y->trained * 1000 / y->total : 0;
+	if (px != py)
+		return px < py ? -1 : 1;
+	if ((x->group == NULL) != (y->group == NULL))
+		return x->group == NULL ? 1 : -1;
+	return x->group == NULL ? 0 : strcmp(x->group, y->group);
+}
+
 enum lectern_error
 store_coverage(int by, const char *from, const char *to, int64_t min_hours,
     const char *organization, struct store_coverage_row **rows, size_t *n,
@@ -3914,6 +3931,8 @@ store_coverage(int by, const char *from, const char *to, int64_t min_hours,
 		store_coverage_free(v, len);
 		return store_fail(rc, err, errlen);
 	}
+	if (len > 1)
+		qsort(v, len, sizeof *v, store_coverage_cmp);
 	*rows = v;
 	*n = len;
 	return LECTERN_OK;

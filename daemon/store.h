@@ -491,7 +491,9 @@ struct store_coverage_row {
 };
 /*
  * Coverage over [from, to] per group (by 0: one row, 1: organization,
- * 2: position) of the people of organization (NULL: all); *rows malloc'd.
+ * 2: position) of the people of organization (NULL: all); *rows malloc'd,
+ * the weakest group first (share trained ascending, then name, the null
+ * group last): the order of the report and of the digest.
  */
 enum lectern_error store_coverage(int by, const char *from, const char *to,
     int64_t min_hours, const char *organization,
