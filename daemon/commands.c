@@ -2220,7 +2220,9 @@ commands_expand(struct commands_ctx *ctx,
 				json_decref(rows[--n]);
 		}
 	}
-	qsort(rows, n, sizeof *rows, commands_start_cmp);
+	/* qsort's array may not be NULL, even for no rows. */
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, commands_start_cmp);
 	out = commands_array();
 	for (i = 0; i < n; i++) {
 		if ((int64_t)i < limit)
@@ -4868,7 +4870,8 @@ commands_waitlist_order(struct commands_ctx *ctx, int course, int64_t target)
 		if (recert_parse_day(w[i].last_on, &last) == 0)
 			v[i].key = recert_due(last, &r.cycle);
 	}
-	qsort(v, n, sizeof *v, commands_wait_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, commands_wait_cmp);
 	for (i = 0; i < n && code == LECTERN_OK; i++)
 		code = store_waitlist_set(course, target, v[i].person,
 		    (int64_t)i + 1, ctx->err, sizeof ctx->err);
