@@ -2087,9 +2087,7 @@ delivery_smtp_pass(int64_t now)
 	long			 left, most;
 	char			 err[256];
 
-	limit = (size_t)delivery_cfg->mail_max_connections;
-	if (limit > DELIVERY_SLOTS_MAX)
-		limit = DELIVERY_SLOTS_MAX;
+	limit = (size_t)delivery_connections(delivery_cfg);
 	/*
 	 * A few jobs wait in the worker beyond its connections, so that a
 	 * connection that finishes one message starts the next at once

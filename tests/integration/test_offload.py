@@ -92,6 +92,26 @@ class TestOrder(OffloadCase):
         self.assertEqual(got[5]["error"]["code"], "unknown_command")
         self.assertEqual(len(got[6]["result"]), 3)
 
+    def test_default_list_is_the_most_urgent_thousand(self):
+        """report.recertification lists 1,000 people unless limit says
+        otherwise; `more` counts the rest, the summary counts everyone,
+        and a large limit lists everyone in the same order."""
+        with self.client(timeout=60) as c:
+            d = c.ok("report.recertification", {"as_of": "2026-11-23"})
+            a = c.ok("report.recertification", {"as_of": "2026-11-23", "limit": 10000000})
+            z = c.ok("report.recertification", {"as_of": "2026-11-23", "limit": 0})
+            e = c.err("report.recertification", {"limit": -1})
+        self.assertEqual(d["summary"]["total"], PEOPLE)
+        self.assertEqual(len(d["people"]), 1000)
+        self.assertEqual(d["more"], PEOPLE - 1000)
+        self.assertEqual(len(a["people"]), PEOPLE)
+        self.assertEqual(a["more"], 0)
+        self.assertEqual(a["people"][:1000], d["people"])
+        self.assertEqual(z["people"], [])
+        self.assertEqual(z["more"], PEOPLE)
+        self.assertEqual(z["summary"], d["summary"])
+        self.assertError(e, "invalid_argument", "limit")
+
     def test_same_answer_as_on_the_loop_would_give(self):
         """Two reports over the same data agree (the reader's snapshot is
         the committed state)."""
